@@ -1,0 +1,117 @@
+// swift-tools-version:6.1
+import PackageDescription
+import class Foundation.ProcessInfo
+
+// `SESSIONKIT_CORE_ONLY=1 swift test` builds and tests only the framework-free core (no Hummingbird,
+// no SQLite): a fast loop while working on cookies, sessions and codecs.
+let coreOnly = ProcessInfo.processInfo.environment["SESSIONKIT_CORE_ONLY"] == "1"
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var products: [Product] = [
+    .library(name: "SessionKit", targets: ["SessionKit"]),
+]
+var dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+]
+var targets: [Target] = [
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(
+        name: "SessionKit",
+        dependencies: [
+            "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "SessionKitTests",
+        dependencies: ["SessionKit"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: swiftSettings
+    ),
+]
+
+if !coreOnly {
+    products += [
+        .library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]),
+        .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
+        .executable(name: "sessionkit", targets: ["sessionkit"]),
+        .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
+    ]
+    dependencies += [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    ]
+    targets += [
+        .target(
+            name: "SessionKitSQLite",
+            dependencies: [
+                "SessionKit",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SessionKitHummingbird",
+            dependencies: [
+                "SessionKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sessionkit",
+            dependencies: [
+                "SessionKit",
+                "SessionKitSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SessionKitDemo",
+            dependencies: [
+                "SessionKit",
+                "SessionKitSQLite",
+                "SessionKitHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitHummingbirdTests",
+            dependencies: [
+                "SessionKitHummingbird",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitSQLiteTests",
+            dependencies: ["SessionKitSQLite"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+let package = Package(
+    name: "SessionKit",
+    platforms: [.macOS(.v14)],
+    products: products,
+    dependencies: dependencies,
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,21 @@
+/// What a codec or a store holds for one session: its values and, for client-side cookies, when the
+/// cookie was issued and the absolute deadline it carries.
+///
+/// ```swift
+/// var data = SessionData()
+/// data.values["username"] = try SessionValue(encoding: "alice")
+/// ```
+public struct SessionData: Sendable, Equatable {
+    /// The session's values by key.
+    public var values: [String: SessionValue]
+    /// Unix seconds when the cookie carrying this data was issued, if the format records it.
+    public var issuedAt: Int64?
+    /// Unix seconds after which the data is no longer valid, if the format records it.
+    public var expiresAt: Int64?
+
+    public init(values: [String: SessionValue] = [:], issuedAt: Int64? = nil, expiresAt: Int64? = nil) {
+        self.values = values
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// One value of a session, in the form codecs and stores exchange: either JSON text (what a Swift
+/// `Codable` value encodes to) or a ``FlaskValue`` (what a Flask cookie held, tags and all).
+///
+/// Reading converts between the two only when asked; a value that is never read is never decoded.
+///
+/// ```swift
+/// let value = try SessionValue(encoding: ["apple", "pear"])
+/// let cart = try value.decode([String].self)   // ["apple", "pear"]
+/// ```
+public struct SessionValue: Sendable, Equatable {
+    @usableFromInline
+    enum Storage: Sendable, Equatable {
+        case json([UInt8])
+        case flask(FlaskValue)
+    }
+
+    @usableFromInline
+    var storage: Storage
+
+    /// A value from its JSON text (UTF-8). The bytes are not checked until the value is decoded.
+    public init(json: some Collection<UInt8>) {
+        self.storage = .json(Array(json))
+    }
+
+    /// A value that keeps Flask's exact type.
+    public init(flask: FlaskValue) {
+        self.storage = .flask(flask)
+    }
+
+    /// Encodes a Swift value. Strings, integers, booleans and doubles take a fast path.
+    public init<Value: Encodable>(encoding value: Value) throws {
+        switch value {
+        case let string as String: self.storage = .flask(.string(string))
+        case let int as Int: self.storage = .flask(.int(int))
+        case let bool as Bool: self.storage = .flask(.bool(bool))
+        case let double as Double: self.storage = .flask(.double(double))
+        default:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .secondsSince1970
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            self.storage = .json(Array(try encoder.encode(value)))
+        }
+    }
+
+    /// The value as JSON text: Flask-only types become their plain JSON forms (a tuple an array,
+    /// bytes a base64 string, a UUID its string, a datetime its Unix seconds).
+    public var jsonBytes: [UInt8] {
+        switch storage {
+        case .json(let bytes): return bytes
+        case .flask(let value): return FlaskJSON.plainBytes(value)
+        }
+    }
+
+    /// The value as Flask sees it: JSON text is read as plain JSON (objects, arrays, numbers...).
+    public func flaskValue() throws -> FlaskValue {
+        switch storage {
+        case .flask(let value): return value
+        case .json(let bytes): return try FlaskJSON.parse(bytes)
+        }
+    }
+
+    /// Decodes the value as `Value`.
+    public func decode<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
+        if case .flask(let flask) = storage {
+            switch flask {
+            case .string(let string) where Value.self == String.self: return string as! Value
+            case .int(let int) where Value.self == Int.self: return int as! Value
+            case .bool(let bool) where Value.self == Bool.self: return bool as! Value
+            case .double(let double) where Value.self == Double.self: return double as! Value
+            case .int(let int) where Value.self == Double.self: return Double(int) as! Value
+            default: break
+            }
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(Value.self, from: Data(jsonBytes))
+    }
+}

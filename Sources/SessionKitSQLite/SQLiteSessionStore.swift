@@ -1,0 +1,2 @@
+import SessionKit
+import SQLiteNIO
