@@ -2,9 +2,11 @@
 import PackageDescription
 import class Foundation.ProcessInfo
 
-// `SESSIONKIT_CORE_ONLY=1 swift test` builds and tests only the framework-free core (no Hummingbird,
-// no SQLite): a fast loop while working on cookies, sessions and codecs.
-let coreOnly = ProcessInfo.processInfo.environment["SESSIONKIT_CORE_ONLY"] == "1"
+// A fast loop while working on one part: `SESSIONKIT_ONLY=core swift test` builds and tests only the
+// framework-free core; `SESSIONKIT_ONLY=sqlite` adds the SQLite store. Unset: everything.
+let only = ProcessInfo.processInfo.environment["SESSIONKIT_ONLY"]
+let withSQLite = only == nil || only == "sqlite"
+let withEverything = only == nil
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -17,6 +19,7 @@ var products: [Product] = [
 var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
 ]
 var targets: [Target] = [
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
@@ -26,20 +29,45 @@ var targets: [Target] = [
             "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ],
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "SessionKitStoreContract",
+        dependencies: ["SessionKit"],
         swiftSettings: swiftSettings
     ),
     .testTarget(
         name: "SessionKitTests",
-        dependencies: ["SessionKit"],
+        dependencies: ["SessionKit", "SessionKitStoreContract"],
         resources: [.copy("Fixtures")],
         swiftSettings: swiftSettings
     ),
 ]
 
-if !coreOnly {
+if withSQLite {
+    products.append(.library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]))
+    dependencies.append(.package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"))
+    targets += [
+        .target(
+            name: "SessionKitSQLite",
+            dependencies: [
+                "SessionKit",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitSQLiteTests",
+            dependencies: ["SessionKitSQLite", "SessionKitStoreContract"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+if withEverything {
     products += [
-        .library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]),
         .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
         .executable(name: "sessionkit", targets: ["sessionkit"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
@@ -47,20 +75,9 @@ if !coreOnly {
     dependencies += [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ]
     targets += [
-        .target(
-            name: "SessionKitSQLite",
-            dependencies: [
-                "SessionKit",
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         .target(
             name: "SessionKitHummingbird",
             dependencies: [
@@ -97,11 +114,6 @@ if !coreOnly {
                 "SessionKitHummingbird",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "SessionKitSQLiteTests",
-            dependencies: ["SessionKitSQLite"],
             swiftSettings: swiftSettings
         ),
     ]
