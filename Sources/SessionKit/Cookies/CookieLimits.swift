@@ -2,8 +2,9 @@
 /// bounded time and memory.
 ///
 /// Past a limit the rest of the header is ignored: only the first `maxPairs` cookies are kept, and
-/// only the first `maxHeaderBytes` bytes are looked at; a pair that is cut by the byte limit is dropped
-/// whole rather than kept with a truncated value.
+/// only the first `maxHeaderBytes` bytes are looked at; a pair that is cut by the byte limit (its `;` is
+/// neither within the limit nor the byte right after it) is dropped whole rather than kept with a
+/// truncated value.
 ///
 /// ```swift
 /// let cookies = RequestCookies(header: header, limits: CookieLimits(maxPairs: 32, maxHeaderBytes: 8192))

@@ -76,7 +76,7 @@ extension RequestCookies {
                 }
                 terminator = matched
             }
-            if terminator >= limit, truncated { break } // cut by the byte limit: dropped whole
+            if terminator >= limit, truncated, bytes[limit] != UInt8(ascii: ";") { break } // cut by the byte limit: dropped whole
             var nameStart = p
             var nameEnd = n1
             pythonStrip(bytes, &nameStart, &nameEnd)

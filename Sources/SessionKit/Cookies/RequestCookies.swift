@@ -168,7 +168,7 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
                 if equals < 0, bytes[end] == UInt8(ascii: "=") { equals = end }
                 end += 1
             }
-            if end == limit, truncated { break } // cut by the byte limit: dropped whole
+            if end == limit, truncated, bytes[limit] != UInt8(ascii: ";") { break } // cut by the byte limit: dropped whole
             var nameStart = i
             var nameEnd = equals >= 0 ? equals : end
             trimOWS(bytes, &nameStart, &nameEnd)
