@@ -79,6 +79,9 @@ extension SetCookie {
         guard path.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") }) else {
             throw CookieError(.invalidPath, "cookie '\(cookie)': Path '\(printable(path))' contains ';', a control character or non-ASCII (percent-encode it)")
         }
+        guard path.utf8.last != 0x20 else {
+            throw CookieError(.invalidPath, "cookie '\(cookie)': Path ends with a space, which browsers strip (percent-encode it)")
+        }
     }
 
     static func validateExtension(_ attribute: String, cookie: String) throws {
@@ -87,6 +90,9 @@ extension SetCookie {
         }
         guard !attribute.isEmpty, attribute.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") }) else {
             throw CookieError(.invalidExtension, "cookie '\(cookie)': extension attribute '\(printable(attribute))' is empty or contains ';', a control character or non-ASCII")
+        }
+        guard attribute.utf8.first != 0x20, attribute.utf8.last != 0x20 else {
+            throw CookieError(.invalidExtension, "cookie '\(cookie)': extension attribute '\(printable(attribute))' starts or ends with a space, which parsers strip")
         }
     }
 

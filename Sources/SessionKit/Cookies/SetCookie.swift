@@ -21,7 +21,8 @@ import Foundation
 /// - Domain is a host name: ASCII letters, digits, `-` and `_` in dot-separated labels of 1-63 bytes; a
 ///   leading dot is accepted and dropped (browsers ignore it; Werkzeug drops it too); no scheme, `/`,
 ///   `:`, spaces or non-ASCII (convert IDNs to punycode first) (`.invalidDomain`);
-/// - Path starts with `/` and has only printable ASCII other than `;` (`.invalidPath`);
+/// - Path starts with `/`, has only printable ASCII other than `;`, and does not end with a space, which
+///   browsers strip (`.invalidPath`);
 /// - name plus (written) value at most 4096 bytes, each attribute value at most 1024 (`.tooLarge`);
 /// - `__Secure-` needs Secure; `__Host-` needs Secure, Path=/ and no Domain (prefixes matched
 ///   case-insensitively, as current browsers do) (`.prefixViolation`);
@@ -29,7 +30,7 @@ import Foundation
 ///   (`.partitionedRequiresSecure`, as browsers reject it; Werkzeug instead forces Secure, see
 ///   `werkzeug(...)`);
 /// - Expires is finite and within years 1-9999 (`.invalidExpires`); extensions are non-empty printable
-///   ASCII without `;` (`.invalidExtension`).
+///   ASCII without `;` and without leading or trailing spaces (`.invalidExtension`).
 ///
 /// `maxAge` without `expires` writes no Expires (every current browser honours Max-Age); use
 /// `werkzeug(...)` for Flask's behaviour of adding Expires = now + max_age.
