@@ -18,6 +18,28 @@ extension RequestCookies {
         @inline(__always) func byte(_ i: Int) -> UInt8 { i < limit ? bytes[i] : UInt8(ascii: ";") }
         @inline(__always) func skipSpace(_ i: inout Int) { while i < limit, isASCIISpace(bytes[i]) { i += 1 } }
 
+        // The next `;` and the next newline at or after a position only move forward as the scan does;
+        // caching them keeps the regex's rescans (after a failed match) linear overall.
+        var semicolon = -1
+        var spaceBeforeSemicolon = -1 // where the whitespace run that ends at `semicolon` starts
+        var newline = -1
+        func nextSemicolon(from i: Int) -> (semicolon: Int, spaceStart: Int) {
+            if semicolon < i {
+                semicolon = i
+                while semicolon < limit, bytes[semicolon] != UInt8(ascii: ";") { semicolon += 1 }
+                spaceBeforeSemicolon = semicolon
+                while spaceBeforeSemicolon > i, isASCIISpace(bytes[spaceBeforeSemicolon - 1]) { spaceBeforeSemicolon -= 1 }
+            }
+            return (semicolon, spaceBeforeSemicolon)
+        }
+        func nextNewline(from i: Int) -> Int {
+            if newline < i {
+                newline = i
+                while newline < limit, bytes[newline] != 0x0A { newline += 1 }
+            }
+            return newline
+        }
+
         var spans: [Span] = []
         var p = 0
         while p < limit, spans.count < limits.maxPairs {
@@ -58,13 +80,9 @@ extension RequestCookies {
                 }
                 if matched == nil {
                     // alternative 2: .*? then \s*;
-                    var j = w
-                    while j < limit, bytes[j] != UInt8(ascii: ";") { j += 1 }
-                    var e = j
-                    while e > w, isASCIISpace(bytes[e - 1]) { e -= 1 }
-                    var k = w
-                    while k < e, bytes[k] != 0x0A { k += 1 }
-                    if k == e {
+                    let (j, spaceStart) = nextSemicolon(from: w)
+                    let e = Swift.max(w, spaceStart)
+                    if nextNewline(from: w) >= e {
                         valueStart = w
                         valueEnd = e
                         matched = j
