@@ -9,7 +9,7 @@
 /// }
 /// ```
 public struct CookieError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What kind of error this is.
+    /// What kind of error this is; compare with the static members (`error.code == .invalidName`).
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case invalidName, invalidValue, invalidDomain, invalidPath, invalidExpires, invalidSameSite

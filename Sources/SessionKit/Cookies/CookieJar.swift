@@ -28,7 +28,11 @@ import Foundation
 /// (requests are treated as same-site), partition keys (Partitioned cookies are stored like others),
 /// per-domain and total cookie limits.
 public struct CookieJar: Sendable, Hashable {
-    /// A stored cookie.
+    /// A stored cookie, as the jar keeps it (RFC 6265bis section 5.7).
+    ///
+    /// ```swift
+    /// if let session = jar["session"] { print(session.domain, session.path, session.expiry ?? "session cookie") }
+    /// ```
     public struct Cookie: Sendable, Hashable {
         public var name: String
         public var value: String

@@ -35,14 +35,22 @@ import Foundation
 /// `maxAge` without `expires` writes no Expires (every current browser honours Max-Age); use
 /// `werkzeug(...)` for Flask's behaviour of adding Expires = now + max_age.
 public struct SetCookie: Sendable, Hashable {
-    /// The SameSite attribute.
+    /// The SameSite attribute: whether the browser sends the cookie with cross-site requests.
+    ///
+    /// ```swift
+    /// try SetCookie(name: "id", value: "x", secure: true, sameSite: .none) // SameSite=None needs Secure
+    /// ```
     public enum SameSite: String, Sendable, Hashable, CaseIterable {
         case strict = "Strict"
         case lax = "Lax"
         case none = "None"
     }
 
-    /// Chrome's Priority attribute.
+    /// Chrome's Priority attribute: which cookies Chrome evicts last when a domain has too many.
+    ///
+    /// ```swift
+    /// try SetCookie(name: "session", value: "x", priority: .high).headerValue // "session=x; Path=/; Priority=High"
+    /// ```
     public enum Priority: String, Sendable, Hashable, CaseIterable {
         case low = "Low"
         case medium = "Medium"

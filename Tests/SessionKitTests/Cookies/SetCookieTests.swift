@@ -190,3 +190,18 @@ struct SetCookieTests {
         #expect(SetCookie.pythonTitle("no ne") == "No Ne")
     }
 }
+
+@Suite("Cookie descriptions")
+struct CookieDescriptionTests {
+    @Test func descriptionsRedactValues() throws {
+        let cookie = try SetCookie(name: "session", value: "s3cr3t", secure: true, httpOnly: true)
+        #expect(cookie.description == "Set-Cookie: session=<redacted 6 bytes>; Secure; HttpOnly; Path=/")
+        #expect(!String(reflecting: cookie).contains("s3cr3t"))
+        let cookies = RequestCookies(header: "session=s3cr3t; theme=dark")
+        #expect(cookies.description == "Cookie: session, theme (2 pairs)")
+        var jar = CookieJar()
+        jar.receive(setCookie: cookie.headerValue, scheme: "https", host: "example.com", path: "/", now: Date(timeIntervalSince1970: 0))
+        let stored = try #require(jar["session"])
+        #expect(stored.description == "session=<redacted 6 bytes> (example.com, /, host-only, Secure, HttpOnly)")
+    }
+}
