@@ -22,8 +22,13 @@ enum FlaskHTTPDate {
 
     /// `'%s, %02d %s %04d %02d:%02d:%02d GMT'` for a time in Unix seconds (UTC).
     static func format(_ seconds: Int64, into output: inout [UInt8]) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
+        // Floor division without overflow, for any Int64.
+        var secondOfDay = Int(seconds % 86_400)
+        var days = seconds / 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
         let (year, month, day) = civil(fromDays: days)
         // 1970-01-01 was a Thursday (index 3 with Monday = 0).
         let weekday = Int(((days % 7) + 7 + 3) % 7)

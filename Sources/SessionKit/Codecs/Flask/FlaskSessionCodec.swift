@@ -209,7 +209,7 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
         let issuedAt = Int64(timestamp)
         inspection.issuedAt = issuedAt
         let (age, overflow) = context.now.subtractingReportingOverflow(issuedAt)
-        guard !overflow, age <= context.lifetime, age >= -clockSkewLeeway else { return inspection.rejected(.expired) }
+        guard !overflow, age <= context.lifetime, age >= -max(0, clockSkewLeeway) else { return inspection.rejected(.expired) }
 
         Self.decodePayload(signed[..<timestampDot], limit: maxDecompressedSize, into: &inspection)
         return inspection

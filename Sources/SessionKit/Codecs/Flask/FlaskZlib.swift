@@ -26,6 +26,7 @@ enum FlaskZlib {
     /// the stream are ignored as Python does. `nil` for a broken or truncated stream, or when the
     /// output would exceed `limit` bytes.
     static func decompress(_ input: [UInt8], limit: Int) -> [UInt8]? {
+        let limit = min(max(0, limit), Int.max - 1)
         var stream = z_stream()
         guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { inflateEnd(&stream) }
