@@ -1,51 +1,51 @@
-import Foundation
-
-/// Flask's JSON text: the exact bytes Flask's `json.dumps(sort_keys=True, ensure_ascii=True,
-/// separators=(",", ":"))` writes, and a reader for what Flask accepts.
+/// Flask's JSON text: the exact bytes Flask's session serializer writes
+/// (`json.dumps(tagged, sort_keys=True, ensure_ascii=True, separators=(",", ":"))` after
+/// `TaggedJSONSerializer.tag`), a plain form for `Codable`, and a reader for what Flask accepts.
 ///
 /// ```swift
-/// let bytes = FlaskJSON.taggedBytes(.dict([FlaskDictEntry("username", .string("alice"))]))
-/// // {"username":"alice"}
+/// let session: FlaskValue = .dict([FlaskDictEntry("_flashes", .list([.tuple([.string("message"), .string("Hi")])]))])
+/// FlaskJSON.taggedBytes(session)   // {"_flashes":[{" t":["message","Hi"]}]}
+/// FlaskJSON.plainBytes(session)    // {"_flashes":[["message","Hi"]]}
+/// let back = try FlaskJSON.parseTagged(FlaskJSON.taggedBytes(session))   // == session
 /// ```
+///
+/// Plain JSON (what a Swift `Codable` decode of a Flask value reads): a tuple is an array, bytes a
+/// standard base64 string with padding (`JSONDecoder`'s `Data` form), Markup its string, a UUID its
+/// lowercase dashed string (`UUID(uuidString:)` reads it), a datetime its Unix seconds
+/// (`.secondsSince1970`), and NaN/±infinity the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
 public enum FlaskJSON {
-    // TEMPORARY until the Flask codec lands: a plain writer and reader through Foundation.
-    /// Plain JSON (no tags): tuples as arrays, bytes as base64, UUIDs as strings, datetimes as seconds.
+    /// The plain JSON text of `value` (no tags). Object keys are sorted by code point.
     public static func plainBytes(_ value: FlaskValue) -> [UInt8] {
-        let object = foundationObject(value)
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed, .sortedKeys])) ?? Data("null".utf8)
-        return Array(data)
+        var writer = FlaskJSONWriter(tagged: false)
+        writer.write(value)
+        return writer.output
     }
 
-    /// Parses JSON text (no untagging) into a ``FlaskValue``.
-    public static func parse(_ bytes: some Collection<UInt8>) throws -> FlaskValue {
-        let object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        return value(object)
+    /// The tagged JSON text Flask writes for `value`. A `.bigInt` that is not a decimal integer is
+    /// written as `null`.
+    public static func taggedBytes(_ value: FlaskValue) -> [UInt8] {
+        var writer = FlaskJSONWriter(tagged: true)
+        writer.write(value)
+        return writer.output
     }
 
-    private static func foundationObject(_ value: FlaskValue) -> Any {
-        switch value {
-        case .string(let s), .markup(let s), .bigInt(let s): return s
-        case .int(let i): return i
-        case .double(let d): return d
-        case .bool(let b): return b
-        case .null: return NSNull()
-        case .list(let l), .tuple(let l): return l.map(foundationObject)
-        case .dict(let entries): return Dictionary(entries.map { ($0.key, foundationObject($0.value)) }, uniquingKeysWith: { $1 })
-        case .bytes(let b): return Data(b).base64EncodedString()
-        case .uuid(let u): return u.uuidString
-        case .datetime(let t): return t
-        }
+    /// Parses JSON text (no untagging) into a ``FlaskValue``, as Python's `json.loads` reads it.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(FlaskJSONError) -> FlaskValue {
+        try FlaskJSONReader.parse(bytes)
     }
 
-    private static func value(_ object: Any) -> FlaskValue {
-        switch object {
-        case let s as String: return .string(s)
-        case let b as Bool where type(of: object) == Bool.self: return .bool(b)
-        case let i as Int: return .int(i)
-        case let d as Double: return .double(d)
-        case let a as [Any]: return .list(a.map(value))
-        case let d as [String: Any]: return .dict(d.map { FlaskDictEntry($0.key, value($0.value)) })
-        default: return .null
-        }
+    /// Parses tagged JSON text and untags it as Flask's `TaggedJSONSerializer.loads` does.
+    public static func parseTagged(_ bytes: some Collection<UInt8>) throws(FlaskJSONError) -> FlaskValue {
+        try FlaskTag.untagScan(FlaskJSONReader.parse(bytes))
+    }
+
+    /// Python's `repr(float)`, e.g. `1e-05`, `1000000000000000.0`, `-0.0` (`nan`, `inf`, `-inf` for
+    /// the non-finite values).
+    public static func pythonRepr(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        var output: [UInt8] = []
+        FlaskJSONWriter.appendPythonRepr(value, into: &output)
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -1,0 +1,122 @@
+/// Base64url (RFC 4648 §5, alphabet `A-Z a-z 0-9 - _`) without `=` padding, on bytes.
+///
+/// The cookie formats use it for every dot-separated field. Decoding is strict: only the alphabet,
+/// no padding, no length of the form `4n + 1`, and the unused low bits of the last character must be
+/// zero, so every byte string has exactly one accepted encoding.
+///
+/// ```swift
+/// let text = Base64URL.encode([0x65, 0x53, 0xf1, 0x00])          // "ZVPxAA"
+/// let bytes = Base64URL.decode(Array("ZVPxAA".utf8))             // [0x65, 0x53, 0xf1, 0x00]
+/// ```
+package enum Base64URL {
+    @usableFromInline
+    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// 0...63 for an alphabet byte, 0xff for anything else.
+    @usableFromInline
+    static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    /// The number of characters `count` bytes encode to.
+    @inlinable
+    package static func encodedCount(_ count: Int) -> Int {
+        (count / 3) * 4 + [0, 2, 3][count % 3]
+    }
+
+    /// Appends the encoding of `bytes` to `output`.
+    @inlinable
+    package static func encode(_ bytes: some Collection<UInt8>, into output: inout [UInt8]) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { encode(buffer: $0, into: &output) }
+        if done == nil {
+            Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, into: &output) }
+        }
+    }
+
+    /// The encoding of `bytes` as a String.
+    @inlinable
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(encodedCount(bytes.count))
+        encode(bytes, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @inlinable
+    static func encode(buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        output.reserveCapacity(output.count + encodedCount(buffer.count))
+        alphabet.withUnsafeBufferPointer { table in
+            var index = 0
+            let full = buffer.count - buffer.count % 3
+            while index < full {
+                let value = UInt32(buffer[index]) << 16 | UInt32(buffer[index + 1]) << 8 | UInt32(buffer[index + 2])
+                output.append(table[Int(value >> 18)])
+                output.append(table[Int((value >> 12) & 0x3f)])
+                output.append(table[Int((value >> 6) & 0x3f)])
+                output.append(table[Int(value & 0x3f)])
+                index += 3
+            }
+            switch buffer.count - full {
+            case 1:
+                let value = UInt32(buffer[index]) << 16
+                output.append(table[Int(value >> 18)])
+                output.append(table[Int((value >> 12) & 0x3f)])
+            case 2:
+                let value = UInt32(buffer[index]) << 16 | UInt32(buffer[index + 1]) << 8
+                output.append(table[Int(value >> 18)])
+                output.append(table[Int((value >> 12) & 0x3f)])
+                output.append(table[Int((value >> 6) & 0x3f)])
+            default:
+                break
+            }
+        }
+    }
+
+    /// Decodes unpadded base64url strictly; `nil` for anything that is not a canonical encoding.
+    @inlinable
+    package static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        if let result = text.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return result }
+        return Array(text).withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    /// Decodes unpadded base64url strictly; `nil` for anything that is not a canonical encoding.
+    @inlinable
+    package static func decode(_ text: Substring) -> [UInt8]? {
+        decode(text.utf8)
+    }
+
+    @inlinable
+    static func decode(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let remainder = buffer.count % 4
+        if remainder == 1 { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(buffer.count / 4 * 3 + 2)
+        return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
+            var index = 0
+            let full = buffer.count - remainder
+            while index < full {
+                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
+                let c = table[Int(buffer[index + 2])], d = table[Int(buffer[index + 3])]
+                if (a | b | c | d) & 0xc0 != 0 { return nil }
+                let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                output.append(UInt8(truncatingIfNeeded: value >> 16))
+                output.append(UInt8(truncatingIfNeeded: value >> 8))
+                output.append(UInt8(truncatingIfNeeded: value))
+                index += 4
+            }
+            if remainder == 2 {
+                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
+                if (a | b) & 0xc0 != 0 || b & 0x0f != 0 { return nil }
+                output.append(a << 2 | b >> 4)
+            } else if remainder == 3 {
+                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])], c = table[Int(buffer[index + 2])]
+                if (a | b | c) & 0xc0 != 0 || c & 0x03 != 0 { return nil }
+                output.append(a << 2 | b >> 4)
+                output.append((b & 0x0f) << 4 | c >> 2)
+            }
+            return output
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Crypto
+
+/// Flask's session cookie (Flask 3.1, itsdangerous 2.2), byte for byte: tagged JSON, zlib when it
+/// saves at least 2 bytes, a big-endian timestamp, and HMAC-SHA1 under the key derived from the
+/// secret with the salt `cookie-session`. A Swift service and a Flask app that share the secret read
+/// and write each other's sessions.
+///
+/// ```swift
+/// let codec = try FlaskSessionCodec(secretKey: "dev-secret-key", fallbacks: ["old-key"])
+/// let context = SessionCodecContext(cookieName: "session", now: 1_700_000_000, lifetime: 2_678_400)
+/// var data = SessionData()
+/// data.values["username"] = try SessionValue(encoding: "alice")
+/// let cookie = try codec.encode(data, context: context)
+/// // eyJ1c2VybmFtZSI6ImFsaWNlIn0.ZVPxAA.<signature>
+/// if case .valid(let read, let needsReissue) = codec.decode(cookie[...], context: context) {
+///     print(read.values.keys, needsReissue)
+/// }
+/// ```
+///
+/// Verification follows itsdangerous: the current key, then the fallbacks from the last to the
+/// first (pass them in the order of Flask's `SECRET_KEY_FALLBACKS`); a cookie that verifies under a
+/// fallback decodes with `needsReissue: true`. Signing uses the current key only. The cookie name is
+/// not bound into the MAC (Flask does not bind it).
+///
+/// Where Flask differs from this codec on purpose: Flask answers HTTP 500 for an authentic cookie
+/// whose payload does not decode or whose top level is not a mapping; this codec rejects it as
+/// ``SessionRejection/badPayload`` and the session starts empty. Cookies over `maxCookieLength` are
+/// rejected before any decoding, and a compressed payload that inflates past `maxDecompressedSize`
+/// is a bad payload.
+public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomReflectable {
+    /// `"flask"`.
+    public var formatName: String { "flask" }
+    /// Seconds a timestamp may lie in the future before the cookie counts as expired (Flask: 0).
+    public var clockSkewLeeway: Int64
+    /// Longer cookie values are rejected as ``SessionRejection/tooLarge`` before decoding, and
+    /// ``encode(_:context:)`` refuses to produce them.
+    public var maxCookieLength: Int
+    /// The most bytes a compressed payload may inflate to.
+    public var maxDecompressedSize: Int
+
+    /// HMAC-SHA1(secret, "cookie-session") for the current key.
+    let signingKey: SymmetricKey
+    /// The derived keys in the order they are tried: current, then fallbacks last to first.
+    let verificationKeys: [SymmetricKey]
+
+    /// A codec for Flask's `SECRET_KEY` as bytes and `SECRET_KEY_FALLBACKS` (oldest first, as Flask
+    /// lists them). Throws ``SessionError/Code/configuration`` for an empty key.
+    public init(
+        secretKey: [UInt8],
+        fallbacks: [[UInt8]] = [],
+        clockSkewLeeway: Int64 = 0,
+        maxCookieLength: Int = 8192,
+        maxDecompressedSize: Int = 65_536
+    ) throws {
+        guard !secretKey.isEmpty, !fallbacks.contains(where: \.isEmpty) else {
+            throw SessionError(.configuration, "a Flask secret key must not be empty")
+        }
+        self.signingKey = Self.deriveKey(secretKey)
+        self.verificationKeys = [signingKey] + fallbacks.reversed().map(Self.deriveKey)
+        self.clockSkewLeeway = max(0, clockSkewLeeway)
+        self.maxCookieLength = maxCookieLength
+        self.maxDecompressedSize = maxDecompressedSize
+    }
+
+    /// A codec for string secrets, UTF-8 encoded as Flask does.
+    public init(
+        secretKey: String,
+        fallbacks: [String] = [],
+        clockSkewLeeway: Int64 = 0,
+        maxCookieLength: Int = 8192,
+        maxDecompressedSize: Int = 65_536
+    ) throws {
+        try self.init(
+            secretKey: Array(secretKey.utf8),
+            fallbacks: fallbacks.map { Array($0.utf8) },
+            clockSkewLeeway: clockSkewLeeway,
+            maxCookieLength: maxCookieLength,
+            maxDecompressedSize: maxDecompressedSize
+        )
+    }
+
+    /// itsdangerous' `key_derivation="hmac"`: HMAC-SHA1(key = secret, message = "cookie-session").
+    static func deriveKey(_ secret: [UInt8]) -> SymmetricKey {
+        SymmetricKey(data: derivedKeyBytes(secret))
+    }
+
+    /// The derived key's bytes (for tests).
+    static func derivedKeyBytes(_ secret: [UInt8]) -> [UInt8] {
+        Array(HMAC<Insecure.SHA1>.authenticationCode(for: Array("cookie-session".utf8), using: SymmetricKey(data: secret)))
+    }
+
+    public var description: String {
+        "FlaskSessionCodec(keys: 1 current + \(verificationKeys.count - 1) fallback, secrets hidden)"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["fallbackKeyCount": verificationKeys.count - 1, "maxCookieLength": maxCookieLength], displayStyle: .struct)
+    }
+
+    // MARK: Encoding
+
+    /// The cookie value for `data` at `context.now`: every value keeps its Flask type (values set
+    /// from Swift are written from their JSON).
+    public func encode(_ data: SessionData, context: SessionCodecContext) throws -> String {
+        var entries: [FlaskDictEntry] = []
+        entries.reserveCapacity(data.values.count)
+        for (key, value) in data.values {
+            do {
+                entries.append(FlaskDictEntry(key, try value.flaskValue()))
+            } catch {
+                throw SessionError(.encodingFailed, "session key '\(key)' does not hold valid JSON")
+            }
+        }
+        return try sign(session: entries, timestamp: context.now)
+    }
+
+    /// Flask's `dumps`: the cookie value for a session given as its top-level entries, signed at
+    /// `timestamp` (Unix seconds) with the current key.
+    public func sign(session entries: [FlaskDictEntry], timestamp: Int64) throws -> String {
+        guard timestamp >= 0 else { throw SessionError(.encodingFailed, "a Flask cookie timestamp cannot be negative") }
+        var writer = FlaskJSONWriter(tagged: true)
+        writer.writeDict(entries)
+        guard !writer.invalid else { throw SessionError(.encodingFailed, "a big integer value is not a decimal integer") }
+        let json = writer.output
+
+        var output: [UInt8] = []
+        // Compress when zlib saves at least 2 bytes (itsdangerous: len(z) < len(json) - 1).
+        if json.count > 2, let compressed = FlaskZlib.compress(json), compressed.count < json.count - 1 {
+            output.reserveCapacity(Base64URL.encodedCount(compressed.count) + 40)
+            output.append(UInt8(ascii: "."))
+            Base64URL.encode(compressed, into: &output)
+        } else {
+            output.reserveCapacity(Base64URL.encodedCount(json.count) + 40)
+            Base64URL.encode(json, into: &output)
+        }
+        output.append(UInt8(ascii: "."))
+        // int_to_bytes: unsigned big-endian, leading zero bytes stripped (0 is the empty string).
+        var stamp: [UInt8] = []
+        var remaining = UInt64(timestamp)
+        while remaining > 0 {
+            stamp.insert(UInt8(truncatingIfNeeded: remaining), at: 0)
+            remaining >>= 8
+        }
+        Base64URL.encode(stamp, into: &output)
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: output, using: signingKey)
+        output.append(UInt8(ascii: "."))
+        Base64URL.encode(Array(mac), into: &output)
+        guard output.count <= maxCookieLength else {
+            throw SessionError(.cookieTooLarge, "the Flask session cookie would be \(output.count) bytes, over the \(maxCookieLength)-byte limit")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// A cookie from raw `payload` and `timestamp` fields, signed with the current key (for tests
+    /// and crafted cookies).
+    func signFields(payload: String, timestamp: String) -> String {
+        signRaw(payload + "." + timestamp)
+    }
+
+    /// `signed + "." + signature` for any text (for tests and crafted cookies).
+    func signRaw(_ signed: String) -> String {
+        var output = Array(signed.utf8)
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: output, using: signingKey)
+        output.append(UInt8(ascii: "."))
+        Base64URL.encode(Array(mac), into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    // MARK: Decoding
+
+    /// Verifies and decodes a cookie value as Flask's `open_session` does, with `context.lifetime`
+    /// as `max_age`.
+    public func decode(_ cookieValue: Substring, context: SessionCodecContext) -> SessionDecodeResult {
+        let inspection = inspect(cookieValue, context: context)
+        if let rejection = inspection.rejection { return .rejected(rejection) }
+        guard case .dict(let entries)? = inspection.session else { return .rejected(.badPayload) }
+        var values: [String: SessionValue] = [:]
+        values.reserveCapacity(entries.count)
+        for entry in entries { values[entry.key] = SessionValue(flask: entry.value) }
+        return .valid(SessionData(values: values, issuedAt: inspection.issuedAt), needsReissue: inspection.verification != .currentKey)
+    }
+
+    /// Verifies and decodes a cookie value and reports every detail: the outcome, which key
+    /// verified, the issue time, the JSON text and the decoded session.
+    public func inspect(_ cookieValue: Substring, context: SessionCodecContext) -> FlaskCookieInspection {
+        var inspection = FlaskCookieInspection()
+        let utf8 = cookieValue.utf8
+        guard utf8.count <= maxCookieLength else { return inspection.rejected(.tooLarge) }
+        guard !utf8.isEmpty else { return inspection.rejected(.malformed) }
+        let bytes = Array(utf8)
+        // Signer.unsign: value, sig = signed_value.rsplit(".", 1).
+        guard let signatureDot = bytes.lastIndex(of: UInt8(ascii: ".")) else { return inspection.rejected(.badSignature) }
+        let signed = bytes[..<signatureDot]
+        guard let signature = FlaskBase64.decodeItsdangerous(bytes[(signatureDot + 1)...]) else {
+            return inspection.rejected(.badSignature)
+        }
+        guard let keyIndex = verificationKeys.firstIndex(where: {
+            HMAC<Insecure.SHA1>.isValidAuthenticationCode(signature, authenticating: signed, using: $0)
+        }) else {
+            return inspection.rejected(.badSignature)
+        }
+        inspection.verification = keyIndex == 0 ? .currentKey : .fallbackKey(index: verificationKeys.count - 1 - keyIndex)
+
+        // TimestampSigner.unsign: payload, ts = value.rsplit(".", 1).
+        guard let timestampDot = signed.lastIndex(of: UInt8(ascii: ".")) else { return inspection.rejected(.badTimestamp) }
+        guard let timestamp = Self.decodeTimestamp(signed[(timestampDot + 1)...]) else { return inspection.rejected(.badTimestamp) }
+        // age = now - ts; age > max_age or age < 0 (less the leeway) is expired.
+        guard timestamp <= UInt64(Int64.max) else { return inspection.rejected(.expired) }
+        let issuedAt = Int64(timestamp)
+        inspection.issuedAt = issuedAt
+        let (age, overflow) = context.now.subtractingReportingOverflow(issuedAt)
+        guard !overflow, age <= context.lifetime, age >= -max(0, clockSkewLeeway) else { return inspection.rejected(.expired) }
+
+        Self.decodePayload(signed[..<timestampDot], limit: maxDecompressedSize, into: &inspection)
+        return inspection
+    }
+
+    /// Decodes a cookie's payload and timestamp without checking the signature or the age (for
+    /// debugging, like `flask-unsign --decode`). Never use the result to trust a cookie.
+    public static func inspectUnverified(_ cookieValue: Substring, maxDecompressedSize: Int = 65_536) -> FlaskCookieInspection {
+        var inspection = FlaskCookieInspection()
+        inspection.verification = .notChecked
+        let bytes = Array(cookieValue.utf8)
+        var signed = bytes[...]
+        if let signatureDot = bytes.lastIndex(of: UInt8(ascii: ".")) { signed = bytes[..<signatureDot] }
+        var payload = signed
+        if let timestampDot = signed.lastIndex(of: UInt8(ascii: ".")) {
+            payload = signed[..<timestampDot]
+            if let timestamp = decodeTimestamp(signed[(timestampDot + 1)...]), timestamp <= UInt64(Int64.max) {
+                inspection.issuedAt = Int64(timestamp)
+            }
+        }
+        decodePayload(payload, limit: maxDecompressedSize, into: &inspection)
+        return inspection
+    }
+
+    /// `bytes_to_int(base64_decode(ts))`: up to 8 bytes, big-endian; the empty field is 0.
+    static func decodeTimestamp(_ field: ArraySlice<UInt8>) -> UInt64? {
+        guard let bytes = FlaskBase64.decodeItsdangerous(field), bytes.count <= 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// `load_payload`: a leading `.` means zlib; base64, inflate (capped), strict UTF-8, JSON, untag,
+    /// then Flask's `dict(data)`.
+    static func decodePayload(_ payload: ArraySlice<UInt8>, limit: Int, into inspection: inout FlaskCookieInspection) {
+        var payload = payload
+        if payload.first == UInt8(ascii: ".") {
+            inspection.compressed = true
+            payload.removeFirst()
+        }
+        guard var json = FlaskBase64.decodeItsdangerous(payload) else {
+            inspection.rejection = .badPayload
+            return
+        }
+        if inspection.compressed {
+            guard let inflated = FlaskZlib.decompress(json, limit: limit) else {
+                inspection.rejection = .badPayload
+                return
+            }
+            json = inflated
+        }
+        inspection.json = json
+        guard let value = try? FlaskJSON.parseTagged(json), let entries = sessionEntries(value) else {
+            inspection.rejection = .badPayload
+            return
+        }
+        inspection.session = .dict(entries)
+    }
+
+    /// `SecureCookieSession(data)`, i.e. `dict(data)`: a dict as is, `null` as empty, an iterable of
+    /// pairs as a dict. `nil` where Python raises, and for keys that are not strings (Flask would
+    /// keep them; the Swift session has string keys only).
+    static func sessionEntries(_ value: FlaskValue) -> [FlaskDictEntry]? {
+        switch value {
+        case .dict(let entries):
+            return entries
+        case .null:
+            return []
+        case .string(let string), .markup(let string):
+            return string.isEmpty ? [] : nil
+        case .bytes(let bytes):
+            return bytes.isEmpty ? [] : nil
+        case .list(let items), .tuple(let items):
+            var entries: [FlaskDictEntry] = []
+            for item in items {
+                let pair: (FlaskValue, FlaskValue)
+                switch item {
+                case .list(let two) where two.count == 2, .tuple(let two) where two.count == 2:
+                    pair = (two[0], two[1])
+                case .string(let text) where text.unicodeScalars.count == 2, .markup(let text) where text.unicodeScalars.count == 2:
+                    let scalars = Array(text.unicodeScalars)
+                    pair = (.string(String(scalars[0])), .string(String(scalars[1])))
+                case .dict(let two) where two.count == 2:
+                    pair = (.string(two[0].key), .string(two[1].key))
+                default:
+                    return nil
+                }
+                guard case .string(let key) = pair.0 else {
+                    guard case .markup(let key) = pair.0 else { return nil }
+                    entries.append(FlaskDictEntry(key, pair.1))
+                    continue
+                }
+                if let existing = entries.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+                    entries[existing].value = pair.1
+                } else {
+                    entries.append(FlaskDictEntry(key, pair.1))
+                }
+            }
+            return entries
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Testing
+@testable import SessionKit
+
+@Suite("Base64URL")
+struct Base64URLTests {
+    @Test func roundTripsEveryLength() {
+        var random = SystemRandomNumberGenerator()
+        for count in 0..<100 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let text = Base64URL.encode(bytes)
+            #expect(text.utf8.count == Base64URL.encodedCount(count))
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+            #expect(Base64URL.decode(Array(text.utf8)) == bytes)
+            #expect(Base64URL.decode(text[...]) == bytes)
+            // Python's urlsafe_b64encode, as itsdangerous reads it.
+            #expect(FlaskBase64.decodeItsdangerous(Array(text.utf8)) == bytes)
+        }
+    }
+
+    @Test func knownValues() {
+        #expect(Base64URL.encode([0x65, 0x53, 0xf1, 0x00]) == "ZVPxAA")
+        #expect(Base64URL.encode([0x01, 0x00, 0x00, 0x00, 0x05]) == "AQAAAAU")
+        #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
+        #expect(FlaskBase64.encodeStandard([0xfb, 0xff]) == "+/8=")
+        #expect(FlaskBase64.encodeStandard([0x68, 0x69]) == "aGk=")
+    }
+
+    @Test func strictDecodeRejectsNonCanonicalText() {
+        for text in ["A", "ZVPxAA=", "ZVPx AA", "ZVP+AA", "ZVP/AA", "AB", "ABD", "ZVPxA\u{e9}"] {
+            #expect(Base64URL.decode(text[...]) == nil, "\(text)")
+        }
+        #expect(Base64URL.decode(""[...]) == [])
+        #expect(Base64URL.decode("AA"[...]) == [0])
+        #expect(Base64URL.decode("AAA"[...]) == [0, 0])
+    }
+
+    @Test func itsdangerousDecodeIsLenient() {
+        // Junk is skipped (but counts toward the padding), '=' padding may be present or not, +/ are
+        // accepted too. Expected values from itsdangerous 2.2.0.
+        #expect(FlaskBase64.decodeItsdangerous(Array("ZV!Px AA".utf8)) == nil)
+        #expect(FlaskBase64.decodeItsdangerous(Array("ZV!PxAA".utf8)) == nil)
+        #expect(FlaskBase64.decodeItsdangerous(Array("ZV!P!x!A!A".utf8)) == [0x65, 0x53, 0xf1, 0x00])
+        #expect(FlaskBase64.decodeItsdangerous(Array("A=A=A".utf8)) == [0, 0])
+        #expect(FlaskBase64.decodeItsdangerous(Array("ZVPxAA==".utf8)) == [0x65, 0x53, 0xf1, 0x00])
+        #expect(FlaskBase64.decodeItsdangerous(Array("+/8".utf8)) == [0xfb, 0xff])
+        #expect(FlaskBase64.decodeItsdangerous(Array("ZVPxA".utf8)) == nil)
+        #expect(FlaskBase64.decodeItsdangerous([]) == [])
+        // Python's b64decode stops at a complete pad sequence and ignores what follows.
+        #expect(FlaskBase64.decodePython(Array("AA==AAAA".utf8)) == [0])
+        #expect(FlaskBase64.decodePython(Array("A=A=A".utf8)) == nil)
+    }
+
+    @Test func extremeValuesDoNotTrap() throws {
+        _ = FlaskHTTPDate.format(.min)
+        _ = FlaskHTTPDate.format(.max)
+        _ = FlaskJSON.taggedBytes(.datetime(.min))
+        var codec = try FlaskSessionCodec(secretKey: "k")
+        codec.maxDecompressedSize = -5
+        codec.clockSkewLeeway = .min
+        let context = SessionCodecContext(cookieName: "session", now: .max, lifetime: .min)
+        let cookie = codec.signFields(payload: ".eJyrVspWslJKRAJKtQBDAway", timestamp: "ZVPxAA")
+        #expect(!codec.decode(cookie[...], context: context).isValid)
+        let now = SessionCodecContext(cookieName: "session", now: 1_700_000_000, lifetime: .max)
+        #expect(!codec.decode(cookie[...], context: now).isValid)
+        _ = FlaskZlib.decompress([0x78, 0x9c], limit: .max)
+    }
+}
