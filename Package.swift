@@ -69,6 +69,7 @@ if withSQLite {
 if withEverything {
     products += [
         .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
+        .library(name: "SessionKitHummingbirdTesting", targets: ["SessionKitHummingbirdTesting"]),
         .executable(name: "sessionkit", targets: ["sessionkit"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
     ]
@@ -76,6 +77,7 @@ if withEverything {
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ]
     targets += [
         .target(
@@ -83,7 +85,16 @@ if withEverything {
             dependencies: [
                 "SessionKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SessionKitHummingbirdTesting",
+            dependencies: [
+                "SessionKitHummingbird",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,22 +107,39 @@ if withEverything {
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "SessionKitDemo",
+        .target(
+            name: "SessionKitDemoApp",
             dependencies: [
                 "SessionKit",
                 "SessionKitSQLite",
                 "SessionKitHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SessionKitDemo",
+            dependencies: [
+                "SessionKit",
+                "SessionKitDemoApp",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitCLITests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SessionKitHummingbirdTests",
             dependencies: [
                 "SessionKitHummingbird",
+                "SessionKitHummingbirdTesting",
+                "SessionKitDemoApp",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

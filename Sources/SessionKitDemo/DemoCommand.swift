@@ -1,8 +1,56 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
-import SessionKitHummingbird
+import Logging
+import SessionKit
+import SessionKitDemoApp
 
+/// `swift run sessionkit-demo`: the demo web app on 127.0.0.1:8080.
 @main
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sessionkit-demo", abstract: "The SessionKit demo web app.")
+    static let configuration = CommandConfiguration(
+        commandName: "sessionkit-demo",
+        abstract: "The SessionKit demo web app: the seeds' Flask routes, a login, a cart.",
+        discussion: "Open http://127.0.0.1:8080/app in a browser. The secret comes from --secret or SESSIONKIT_SECRET; without one a random secret is made and sessions do not survive a restart."
+    )
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on.") var port = 8080
+    @Option(help: "The session secret (Flask's SECRET_KEY); default: $SESSIONKIT_SECRET.") var secret: String?
+    @Option(name: .customLong("fallback-secret"), help: "An older secret that still verifies (Flask's SECRET_KEY_FALLBACKS; repeat, oldest first); default: $SESSIONKIT_SECRET_FALLBACKS, comma-separated.")
+    var fallbackSecrets: [String] = []
+    @Flag(help: "Use Flask 3.1's cookie format and Flask's default cookie attributes.") var flaskCompat = false
+    @Option(help: "Cookie format when not Flask-compatible: encrypted or signed.") var format: DemoOptions.CookieFormatName = .encrypted
+    @Flag(help: "Mark cookies Secure (needs https in front of the demo).") var secureCookies = false
+
+    func run() async throws {
+        var logger = Logger(label: "sessionkit-demo")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let text: String
+        if let secret = secret ?? ProcessInfo.processInfo.environment["SESSIONKIT_SECRET"], !secret.isEmpty {
+            text = secret
+        } else {
+            text = SessionSecret.generateText()
+            logger.warning("no --secret or SESSIONKIT_SECRET: using a random secret, so sessions will not survive a restart")
+        }
+        if !secureCookies {
+            logger.notice("cookies are not marked Secure: fine for plain-http development on loopback; pass --secure-cookies behind https")
+        }
+        var fallbacks = fallbackSecrets
+        if fallbacks.isEmpty, let list = ProcessInfo.processInfo.environment["SESSIONKIT_SECRET_FALLBACKS"] {
+            fallbacks = list.split(separator: ",").map(String.init)
+        }
+        let options = DemoOptions(secret: SessionSecret(text: text), previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat, secureCookies: secureCookies, cookieFormat: format)
+        let router: Router<DemoRouter.Context>
+        do {
+            router = try DemoRouter.build(options: options, logger: logger)
+        } catch let error as SessionError {
+            throw ValidationError(error.message)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "sessionkit-demo"), logger: logger)
+        logger.info("sessionkit-demo on http://\(host):\(port)/app (\(flaskCompat ? "flask" : format.rawValue) cookies)")
+        try await app.runService()
+    }
 }
+
+extension DemoOptions.CookieFormatName: ExpressibleByArgument {}

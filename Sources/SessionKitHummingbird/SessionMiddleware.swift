@@ -1,2 +1,84 @@
-import Hummingbird
-import SessionKit
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+public import SessionKit
+
+/// Loads the request's session before the handler and commits it before the response leaves:
+/// `Set-Cookie` for a changed session, a deletion for an emptied one, `Vary: Cookie` whenever the
+/// session was used.
+///
+/// ```swift
+/// let router = Router(context: BasicSessionRequestContext.self)
+/// router.add(middleware: try SessionMiddleware(secret: .environment("SESSIONKIT_SECRET")))
+/// router.get("/") { _, context in
+///     context.session["username"] = "liefyuan"
+///     return "success"
+/// }
+/// ```
+///
+/// A handler that throws an `HTTPResponseError` still has its session committed as
+/// ``SessionConfiguration/errorCommitPolicy`` says (by default on 4xx, not on 5xx). A session that
+/// does not fit in a cookie answers 500 and logs which keys are large.
+public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddleware {
+    /// The engine that loads and commits.
+    public let engine: SessionEngine
+
+    /// A middleware running `engine`.
+    public init(engine: SessionEngine) {
+        self.engine = engine
+    }
+
+    /// Cookie sessions in `format` (encrypted by default) under `secret`; `previousSecrets` (newest
+    /// first) still verify during a key rotation. Throws a configuration error for a secret under 32
+    /// bytes (the Flask format accepts any key, as Flask does, and logs a warning).
+    public init(
+        secret: SessionSecret,
+        previousSecrets: [SessionSecret] = [],
+        format: CookieSessionFormat = .encrypted,
+        configuration: SessionConfiguration = SessionConfiguration(),
+        logger: Logger = Logger(label: "SessionKit"),
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+    ) throws {
+        let codec = try format.makeCodec(secret: secret, previousSecrets: previousSecrets, logger: logger)
+        self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let cookies = RequestCookies(headers: request.headers[values: .cookie])
+        context.sessionState.cookies = cookies
+        let session = try await engine.load(from: cookies)
+        context.sessionState.session = session
+
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        let commit: SessionCommit
+        do {
+            commit = try await engine.commit(session, status: response.status.code)
+        } catch let error as SessionError where error.code == .cookieTooLarge {
+            throw HTTPError(.internalServerError, message: "The session is too large to store in a cookie.")
+        }
+        for cookie in commit.setCookies {
+            response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+        }
+        if commit.varyCookie { response.headers.addVary("Cookie") }
+        return response
+    }
+}
+
+extension HTTPFields {
+    /// Adds `token` to `Vary` unless it is there already.
+    mutating func addVary(_ token: String) {
+        for value in self[values: .vary] {
+            for part in value.split(separator: ",") where part.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(token) == .orderedSame {
+                return
+            }
+        }
+        append(HTTPField(name: .vary, value: token))
+    }
+}

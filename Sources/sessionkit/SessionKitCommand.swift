@@ -1,7 +1,11 @@
 import ArgumentParser
-import SessionKit
 
+/// `sessionkit`: the tool a developer reaches for when a login misbehaves.
 @main
 struct SessionKitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sessionkit", abstract: "Inspect and create SessionKit and Flask session cookies.")
+    static let configuration = CommandConfiguration(
+        commandName: "sessionkit",
+        abstract: "Decode, verify and create SessionKit and Flask session cookies; make secrets.",
+        subcommands: [DecodeCommand.self, EncodeCommand.self, SecretCommand.self]
+    )
 }

@@ -55,7 +55,7 @@ public enum SessionDecodeResult: Sendable {
 /// ```swift
 /// if case .rejected(let reason) = result { logger.debug("session cookie rejected: \(reason)") }
 /// ```
-public enum SessionRejection: String, Sendable, Hashable, CustomStringConvertible {
+public enum SessionRejection: String, Error, Sendable, Hashable, CustomStringConvertible {
     /// Not of the format's shape (wrong characters, length, missing parts).
     case malformed = "malformed"
     /// A version byte this library does not know.

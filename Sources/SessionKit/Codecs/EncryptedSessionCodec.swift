@@ -1,0 +1,100 @@
+import Crypto
+
+/// The default cookie format: the session encrypted and authenticated with AES-256-GCM (or
+/// ChaCha20-Poly1305), so the browser can neither read nor change it.
+///
+/// The cookie is `base64url(version ‖ key id ‖ nonce ‖ ciphertext ‖ tag)`. The cookie name and a
+/// purpose are bound in as associated data; issued-at and the absolute deadline are inside the
+/// encrypted payload, so a cookie's `Expires` is never trusted.
+///
+/// ```swift
+/// let codec = try EncryptedSessionCodec(keys: KeyRing(current: .environment("SESSIONKIT_SECRET")))
+/// ```
+public struct EncryptedSessionCodec: SessionCodec {
+    /// The AEAD algorithm new cookies are sealed with. Cookies of either algorithm are opened.
+    public enum Algorithm: Sendable {
+        case aes256GCM
+        case chaCha20Poly1305
+    }
+
+    public let formatName = "encrypted"
+    /// The algorithm new cookies are sealed with.
+    public let algorithm: Algorithm
+    /// A label bound into every cookie: cookies made for one purpose do not open for another.
+    public let purpose: String
+    /// How far in the future an issued-at may lie (clock skew between servers), in seconds.
+    public let clockSkewLeeway: Int64
+    private let keys: [DerivedKey]
+
+    static let nonceSize = 12
+    static let tagSize = 16
+
+    public init(keys: KeyRing, algorithm: Algorithm = .aes256GCM, purpose: String = "session", clockSkewLeeway: Int64 = 60) {
+        self.keys = keys.derive(purpose: "sessionkit/encrypted/v1")
+        self.algorithm = algorithm
+        self.purpose = purpose
+        self.clockSkewLeeway = clockSkewLeeway
+    }
+
+    public func encode(_ data: SessionData, context: SessionCodecContext) throws -> String {
+        let version = algorithm == .aes256GCM ? NativeCookieEnvelope.encryptedAESGCM : NativeCookieEnvelope.encryptedChaChaPoly
+        var plaintext: [UInt8] = []
+        plaintext.reserveCapacity(64 + data.values.count * 32)
+        SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &plaintext)
+        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
+        let key = keys[0]
+        var output: [UInt8] = [version, key.id]
+        output.reserveCapacity(2 + Self.nonceSize + plaintext.count + Self.tagSize)
+        switch algorithm {
+        case .aes256GCM:
+            let box = try AES.GCM.seal(plaintext, using: key.key, nonce: AES.GCM.Nonce(), authenticating: aad)
+            output.append(contentsOf: box.nonce)
+            output.append(contentsOf: box.ciphertext)
+            output.append(contentsOf: box.tag)
+        case .chaCha20Poly1305:
+            let box = try ChaChaPoly.seal(plaintext, using: key.key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
+            output.append(contentsOf: box.nonce)
+            output.append(contentsOf: box.ciphertext)
+            output.append(contentsOf: box.tag)
+        }
+        return Base64URL.encode(output)
+    }
+
+    public func decode(_ cookieValue: Substring, context: SessionCodecContext) -> SessionDecodeResult {
+        let minimum = 2 + Self.nonceSize + SessionPayload.headerSize + 1 + Self.tagSize
+        let bytes: [UInt8]
+        switch NativeCookieEnvelope.bytes(of: cookieValue, minimumLength: minimum) {
+        case .success(let decoded): bytes = decoded
+        case .failure(let reason): return .rejected(reason)
+        }
+        let version = bytes[0]
+        guard version == NativeCookieEnvelope.encryptedAESGCM || version == NativeCookieEnvelope.encryptedChaChaPoly else {
+            return .rejected(.unknownVersion)
+        }
+        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
+        let nonce = bytes[2..<(2 + Self.nonceSize)]
+        let ciphertext = bytes[(2 + Self.nonceSize)..<(bytes.count - Self.tagSize)]
+        let tag = bytes[(bytes.count - Self.tagSize)...]
+        for (index, key) in keys.enumerated() where key.id == bytes[1] {
+            guard let plaintext = Self.open(version: version, nonce: nonce, ciphertext: ciphertext, tag: tag, key: key.key, aad: aad) else { continue }
+            guard let data = SessionPayload.decode(plaintext[...]) else { return .rejected(.badPayload) }
+            if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+            return .valid(data, needsReissue: index != 0)
+        }
+        return .rejected(.badSignature)
+    }
+
+    private static func open(version: UInt8, nonce: ArraySlice<UInt8>, ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>, key: SymmetricKey, aad: [UInt8]) -> [UInt8]? {
+        do {
+            if version == NativeCookieEnvelope.encryptedAESGCM {
+                let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                return Array(try AES.GCM.open(box, using: key, authenticating: aad))
+            } else {
+                let box = try ChaChaPoly.SealedBox(nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                return Array(try ChaChaPoly.open(box, using: key, authenticating: aad))
+            }
+        } catch {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// What the two native formats share: the version bytes, the associated data that binds a cookie
+/// to its name and purpose, the size limits, and the deadline checks.
+enum NativeCookieEnvelope {
+    /// Version byte of an AES-256-GCM encrypted cookie.
+    static let encryptedAESGCM: UInt8 = 0x01
+    /// Version byte of a ChaCha20-Poly1305 encrypted cookie.
+    static let encryptedChaChaPoly: UInt8 = 0x02
+    /// Version byte of an HMAC-SHA256 signed cookie.
+    static let signedHMACSHA256: UInt8 = 0x81
+
+    /// Browsers keep at most 4096 bytes of name and value; nothing longer was issued by us.
+    static let maximumCookieLength = 4096
+
+    /// The associated data bound into the tag or MAC: a valid cookie moved to another cookie name or
+    /// used for another purpose does not verify.
+    static func associatedData(version: UInt8, purpose: String, cookieName: String) -> [UInt8] {
+        var aad = Array("sessionkit".utf8)
+        aad.append(0)
+        aad.append(version)
+        aad.append(contentsOf: purpose.utf8)
+        aad.append(0)
+        aad.append(contentsOf: cookieName.utf8)
+        return aad
+    }
+
+    /// Checks an authenticated payload's times against `now`.
+    static func check(_ data: SessionData, now: Int64, clockSkewLeeway: Int64) -> SessionRejection? {
+        guard let issuedAt = data.issuedAt, let expiresAt = data.expiresAt else { return .badPayload }
+        if now > expiresAt { return .expired }
+        if issuedAt > now + clockSkewLeeway { return .expired }
+        return nil
+    }
+
+    /// The base64url-decoded bytes of a cookie value, or why not.
+    static func bytes(of cookieValue: Substring, minimumLength: Int) -> Result<[UInt8], SessionRejection> {
+        guard cookieValue.utf8.count <= maximumCookieLength else { return .failure(.tooLarge) }
+        guard let bytes = Base64URL.decode(cookieValue) else { return .failure(.malformed) }
+        guard bytes.count >= minimumLength else { return .failure(.malformed) }
+        return .success(bytes)
+    }
+}

@@ -1,0 +1,92 @@
+/// The plaintext both native formats carry: issued-at and deadline (big-endian Unix seconds), then
+/// each key and its JSON value with varint lengths.
+///
+/// ```
+/// issuedAt(8) expiresAt(8) count(varint) { keyLength(varint) key valueLength(varint) value }*
+/// ```
+enum SessionPayload {
+    static let headerSize = 16
+
+    static func encode(_ data: SessionData, issuedAt: Int64, expiresAt: Int64, into output: inout [UInt8]) {
+        appendInt64(issuedAt, to: &output)
+        appendInt64(expiresAt, to: &output)
+        appendVarint(UInt64(data.values.count), to: &output)
+        for (key, value) in data.values {
+            appendVarint(UInt64(key.utf8.count), to: &output)
+            output.append(contentsOf: key.utf8)
+            let bytes = value.jsonBytes
+            appendVarint(UInt64(bytes.count), to: &output)
+            output.append(contentsOf: bytes)
+        }
+    }
+
+    /// Reads a payload; `nil` when it is not well formed.
+    static func decode(_ input: ArraySlice<UInt8>) -> SessionData? {
+        var reader = Reader(bytes: input)
+        guard let issuedAt = reader.int64(), let expiresAt = reader.int64(), let count = reader.varint(),
+              count <= UInt64(input.count) else { return nil }
+        var values: [String: SessionValue] = [:]
+        values.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let keyBytes = reader.lengthPrefixed(), let valueBytes = reader.lengthPrefixed(),
+                  let key = String(validating: keyBytes, as: UTF8.self) else { return nil }
+            values[key] = SessionValue(json: valueBytes)
+        }
+        guard reader.isAtEnd else { return nil }
+        return SessionData(values: values, issuedAt: issuedAt, expiresAt: expiresAt)
+    }
+
+    static func appendInt64(_ value: Int64, to output: inout [UInt8]) {
+        let bits = UInt64(bitPattern: value)
+        for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+    }
+
+    static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        output.append(UInt8(value))
+    }
+
+    struct Reader {
+        let bytes: ArraySlice<UInt8>
+        var index: Int
+
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            self.index = bytes.startIndex
+        }
+
+        var isAtEnd: Bool { index == bytes.endIndex }
+
+        mutating func int64() -> Int64? {
+            guard bytes.endIndex - index >= 8 else { return nil }
+            var bits: UInt64 = 0
+            for offset in 0..<8 { bits = bits << 8 | UInt64(bytes[index + offset]) }
+            index += 8
+            return Int64(bitPattern: bits)
+        }
+
+        mutating func varint() -> UInt64? {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < bytes.endIndex, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+            }
+            return nil
+        }
+
+        mutating func lengthPrefixed() -> ArraySlice<UInt8>? {
+            guard let length = varint(), length <= UInt64(bytes.endIndex - index) else { return nil }
+            let end = index + Int(length)
+            defer { index = end }
+            return bytes[index..<end]
+        }
+    }
+}

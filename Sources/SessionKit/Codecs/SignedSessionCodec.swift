@@ -1,0 +1,77 @@
+import Crypto
+
+/// A cookie format whose contents the browser can read but not change: the session signed with
+/// HMAC-SHA256. Use it when the session holds nothing secret and you want to inspect cookies;
+/// otherwise prefer ``EncryptedSessionCodec``.
+///
+/// The cookie is `base64url(version ‖ key id ‖ payload ‖ HMAC)`; the MAC covers the cookie name
+/// and a purpose as well, and the payload carries issued-at and the absolute deadline.
+///
+/// ```swift
+/// let codec = try SignedSessionCodec(keys: KeyRing(current: SessionSecret(text: secret)))
+/// ```
+public struct SignedSessionCodec: SessionCodec {
+    public let formatName = "signed"
+    /// A label bound into every cookie: cookies made for one purpose do not verify for another.
+    public let purpose: String
+    /// How far in the future an issued-at may lie (clock skew between servers), in seconds.
+    public let clockSkewLeeway: Int64
+    private let keys: [DerivedKey]
+
+    static let macSize = 32
+
+    public init(keys: KeyRing, purpose: String = "session", clockSkewLeeway: Int64 = 60) {
+        self.keys = keys.derive(purpose: "sessionkit/signed/v1")
+        self.purpose = purpose
+        self.clockSkewLeeway = clockSkewLeeway
+    }
+
+    public func encode(_ data: SessionData, context: SessionCodecContext) throws -> String {
+        let version = NativeCookieEnvelope.signedHMACSHA256
+        let key = keys[0]
+        var output: [UInt8] = [version, key.id]
+        output.reserveCapacity(64 + data.values.count * 32)
+        SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &output)
+        let mac = Self.mac(aad: NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName), message: output[...], key: key.key)
+        output.append(contentsOf: mac)
+        return Base64URL.encode(output)
+    }
+
+    public func decode(_ cookieValue: Substring, context: SessionCodecContext) -> SessionDecodeResult {
+        let bytes: [UInt8]
+        switch NativeCookieEnvelope.bytes(of: cookieValue, minimumLength: 2 + SessionPayload.headerSize + 1 + Self.macSize) {
+        case .success(let decoded): bytes = decoded
+        case .failure(let reason): return .rejected(reason)
+        }
+        let version = bytes[0]
+        guard version == NativeCookieEnvelope.signedHMACSHA256 else { return .rejected(.unknownVersion) }
+        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
+        let message = bytes[..<(bytes.count - Self.macSize)]
+        let mac = bytes[(bytes.count - Self.macSize)...]
+        for (index, key) in keys.enumerated() where key.id == bytes[1] {
+            var hmac = HMAC<SHA256>(key: key.key)
+            hmac.update(data: aad)
+            hmac.update(data: message)
+            guard hmac.finalize() == mac else { continue }   // HashedAuthenticationCode == compares in constant time
+            guard let data = SessionPayload.decode(message.dropFirst(2)) else { return .rejected(.badPayload) }
+            if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+            return .valid(data, needsReissue: index != 0)
+        }
+        return .rejected(.badSignature)
+    }
+
+    /// The payload of a signed cookie without checking its signature: for inspecting a cookie
+    /// (`sessionkit decode --no-verify`), never for trusting one.
+    public static func unverifiedPayload(_ cookieValue: Substring) -> SessionData? {
+        guard case .success(let bytes) = NativeCookieEnvelope.bytes(of: cookieValue, minimumLength: 2 + SessionPayload.headerSize + 1 + macSize),
+              bytes[0] == NativeCookieEnvelope.signedHMACSHA256 else { return nil }
+        return SessionPayload.decode(bytes[2..<(bytes.count - macSize)])
+    }
+
+    private static func mac(aad: [UInt8], message: ArraySlice<UInt8>, key: SymmetricKey) -> HMAC<SHA256>.MAC {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: aad)
+        hmac.update(data: message)
+        return hmac.finalize()
+    }
+}

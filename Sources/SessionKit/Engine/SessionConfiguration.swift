@@ -1,0 +1,77 @@
+/// How sessions behave: the cookie's name and attributes, lifetimes, when cookies are re-issued,
+/// and what happens when a handler fails. The defaults are safe; Flask's defaults are one call away
+/// (``flaskDefaults``).
+///
+/// ```swift
+/// var configuration = SessionConfiguration()
+/// configuration.permanentLifetime = 7 * 24 * 3600
+/// configuration.cookie.secure = false      // plain-http development only
+/// ```
+public struct SessionConfiguration: Sendable {
+    /// The session cookie's attributes (the value is the session).
+    public struct CookieAttributes: Sendable {
+        public var name: String = "session"
+        public var domain: String? = nil
+        public var path: String? = "/"
+        public var secure: Bool = true
+        public var httpOnly: Bool = true
+        public var sameSite: SetCookie.SameSite? = .lax
+        public var partitioned: Bool = false
+
+        public init() {}
+    }
+
+    /// Which failed responses still commit the session (a handler that throws an HTTP error).
+    public enum ErrorCommitPolicy: Sendable {
+        /// Commit on 4xx, not on 5xx (the default): a login form that answers 422 keeps its flash
+        /// messages; a crash does not half-save.
+        case clientErrorsOnly
+        /// Commit whatever the status.
+        case always
+        /// Commit only successful responses.
+        case never
+    }
+
+    /// The session cookie.
+    public var cookie = CookieAttributes()
+    /// How long a session stays valid (Flask's `PERMANENT_SESSION_LIFETIME`, 31 days): the
+    /// `Expires` of a permanent session's cookie and the deadline inside every cookie.
+    public var permanentLifetime: Int64 = 31 * 24 * 3600
+    /// Re-issue a permanent session's cookie on requests, sliding its expiry (Flask's
+    /// `SESSION_REFRESH_EACH_REQUEST`).
+    public var refreshEachRequest = true
+    /// Re-issue for a refresh only when the cookie is at least this many seconds old, so a busy
+    /// page does not send a new cookie on every request. 0 re-issues every time, as Flask does.
+    public var refreshInterval: Int64 = 60
+    /// Re-issue a cookie that verified under an older key, so key rotation completes.
+    public var reissueAfterKeyRotation = true
+    /// Use the first session cookie that verifies (`true`), or only the first one present, as Flask
+    /// does (`false`).
+    public var tryEveryCookieCandidate = true
+    /// Browsers drop cookies larger than this (name and value); committing one is an error.
+    public var maximumCookieSize = 4096
+    /// Which failed responses still commit the session.
+    public var errorCommitPolicy = ErrorCommitPolicy.clientErrorsOnly
+
+    public init() {}
+
+    /// Flask's defaults: `session=...; HttpOnly; Path=/`, no Secure, no SameSite, a refresh on
+    /// every request, the first cookie only, no re-issue on a fallback key's read.
+    public static var flaskDefaults: SessionConfiguration {
+        var configuration = SessionConfiguration()
+        configuration.cookie.secure = false
+        configuration.cookie.sameSite = nil
+        configuration.refreshInterval = 0
+        configuration.reissueAfterKeyRotation = false
+        configuration.tryEveryCookieCandidate = false
+        return configuration
+    }
+
+    func commits(status: Int) -> Bool {
+        switch errorCommitPolicy {
+        case .always: return true
+        case .never: return status < 400
+        case .clientErrorsOnly: return status < 500
+        }
+    }
+}

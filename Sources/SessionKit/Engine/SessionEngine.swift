@@ -1,0 +1,130 @@
+import Logging
+
+/// The framework-free lifecycle every integration runs: **load** the session from the request's
+/// cookies, let the handler work on it, **commit** it before the response head leaves.
+///
+/// ```swift
+/// let engine = SessionEngine(codec: try EncryptedSessionCodec(keys: keys))
+/// let session = try await engine.load(from: RequestCookies(header: cookieHeader))
+/// session["username"] = "alice"
+/// let commit = try await engine.commit(session, status: 200)
+/// for cookie in commit.setCookies { print("Set-Cookie: \(cookie.headerValue)") }
+/// if commit.varyCookie { print("Vary: Cookie") }
+/// ```
+public struct SessionEngine: Sendable {
+    /// Where sessions live.
+    public let codec: any SessionCodec
+    public let configuration: SessionConfiguration
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+
+    /// An engine for client-side sessions in cookies of `codec`'s format.
+    public init(
+        codec: any SessionCodec,
+        configuration: SessionConfiguration = SessionConfiguration(),
+        logger: Logger = Logger(label: "SessionKit"),
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+    ) {
+        self.codec = codec
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// The session a request carries: the first candidate cookie that verifies, or a new empty
+    /// session. A bad cookie is never an error: it is logged (without its value) and ignored.
+    public func load(from cookies: RequestCookies) async throws -> Session {
+        let candidates = cookies.all(configuration.cookie.name)
+        guard !candidates.isEmpty else { return Session() }
+        let context = codecContext(now: clock())
+        for candidate in configuration.tryEveryCookieCandidate ? candidates : [candidates[0]] {
+            guard !candidate.isEmpty else { continue }
+            switch codec.decode(candidate[...], context: context) {
+            case .valid(let data, let needsReissue):
+                return Session(data: data, needsReissue: needsReissue)
+            case .rejected(let reason):
+                logger.debug("session cookie rejected", metadata: ["reason": "\(reason)", "format": "\(codec.formatName)"])
+            }
+        }
+        return Session()
+    }
+
+    /// What to add to the response for `session` after a handler answered `status`: the
+    /// `Set-Cookie` headers and whether to add `Vary: Cookie`. Throws
+    /// ``SessionError/Code/cookieTooLarge`` when the session does not fit in a cookie.
+    public func commit(_ session: Session, status: Int = 200) async throws -> SessionCommit {
+        let snapshot = session.snapshot()
+        var commit = SessionCommit(setCookies: [], varyCookie: snapshot.accessed)
+        guard configuration.commits(status: status) else { return commit }
+
+        if snapshot.invalidateRequested || snapshot.values.isEmpty {
+            if snapshot.modified {
+                commit.setCookies.append(deletionCookie())
+                commit.varyCookie = true
+            }
+            return commit
+        }
+
+        let now = clock()
+        let permanent = snapshot.isPermanent
+        var reissue = snapshot.modified || snapshot.regenerateRequested
+        if !reissue, session.needsReissue, configuration.reissueAfterKeyRotation { reissue = true }
+        if !reissue, permanent, configuration.refreshEachRequest {
+            reissue = now - (session.loaded?.issuedAt ?? .min / 2) >= configuration.refreshInterval
+        }
+        guard reissue else { return commit }
+
+        let value = try codec.encode(SessionData(values: snapshot.values), context: codecContext(now: now))
+        let size = configuration.cookie.name.utf8.count + 1 + value.utf8.count
+        guard size <= configuration.maximumCookieSize else {
+            let largest = snapshot.values.map { ($0.key, $0.value.jsonBytes.count) }.sorted { $0.1 > $1.1 }.prefix(3)
+            let keys = largest.map { "\($0.0) (\($0.1) bytes)" }.joined(separator: ", ")
+            logger.error("session cookie too large", metadata: ["size": "\(size)", "limit": "\(configuration.maximumCookieSize)", "largest_keys": "\(keys)"])
+            throw SessionError(.cookieTooLarge, "the session cookie would be \(size) bytes, over the \(configuration.maximumCookieSize)-byte limit browsers keep; largest keys: \(keys)")
+        }
+        let attributes = configuration.cookie
+        commit.setCookies.append(try SetCookie(
+            name: attributes.name,
+            value: value,
+            expires: permanent ? SessionClock.date(now + configuration.permanentLifetime) : nil,
+            domain: attributes.domain,
+            path: attributes.path,
+            secure: attributes.secure || attributes.partitioned,
+            httpOnly: attributes.httpOnly,
+            sameSite: attributes.sameSite,
+            partitioned: attributes.partitioned
+        ))
+        commit.varyCookie = true
+        return commit
+    }
+
+    /// The header that removes the session cookie, echoing its Domain, Path, Secure, SameSite and
+    /// Partitioned so the browser matches it.
+    public func deletionCookie() -> SetCookie {
+        let attributes = configuration.cookie
+        let cookie = try? SetCookie(
+            name: attributes.name, value: "", domain: attributes.domain, path: attributes.path,
+            secure: attributes.secure || attributes.partitioned, httpOnly: attributes.httpOnly,
+            sameSite: attributes.sameSite, partitioned: attributes.partitioned
+        )
+        // The attributes were validated when the engine was configured; fall back to a bare name.
+        return (cookie ?? (try! SetCookie(name: "session", value: ""))).deletion()
+    }
+
+    func codecContext(now: Int64) -> SessionCodecContext {
+        SessionCodecContext(cookieName: configuration.cookie.name, now: now, lifetime: configuration.permanentLifetime)
+    }
+}
+
+/// What a commit adds to a response.
+///
+/// ```swift
+/// let commit = try await engine.commit(session, status: 200)
+/// commit.setCookies.map(\.headerValue)   // Set-Cookie header values
+/// ```
+public struct SessionCommit: Sendable {
+    /// `Set-Cookie` headers to add, in order.
+    public var setCookies: [SetCookie]
+    /// Whether to add `Vary: Cookie` (the response depends on the session).
+    public var varyCookie: Bool
+}

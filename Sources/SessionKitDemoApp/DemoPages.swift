@@ -1,0 +1,84 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import SessionKit
+import SessionKitHummingbird
+
+/// The demo's HTML pages under `/app`: home (who is logged in, a visit counter), login, a cart kept
+/// in the session, and logout, with flash messages after login and logout.
+struct DemoPages: Sendable {
+    typealias Context = BasicSessionRequestContext
+
+    let pages: MustacheLibrary
+    static let catalog = ["apple", "pear", "coffee", "tea", "bread"]
+    static let cartKey = SessionKey<[String: Int]>("cart")
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/app") { _, context in
+            let session = context.session
+            let visits = session.get("visits", default: 0) + 1
+            session["visits"] = visits
+            let cartCount = (session[Self.cartKey] ?? [:]).values.reduce(0, +)
+            return page("home", title: "Home", context: context, values: ["visits": visits, "cartCount": cartCount])
+        }
+        router.get("/app/login") { _, context in
+            page("login", title: "Log in", context: context)
+        }
+        router.post("/app/login") { request, context in
+            let form = try await DemoForm(request: request)
+            let username = (form["username"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !username.isEmpty, username.count <= 64 else {
+                context.session.flash("Please enter a username (at most 64 characters).", category: "error")
+                return Response.redirect(to: "/app/login", type: .found)
+            }
+            let session = context.session
+            session.regenerateID()
+            session["username"] = username
+            session.isPermanent = true
+            session.flash("Welcome, \(username)! You are logged in.", category: "success")
+            return Response.redirect(to: "/app", type: .normal)
+        }
+        router.post("/app/logout") { _, context in
+            let session = context.session
+            let name = session["username", as: String.self]
+            session.clear()
+            session.regenerateID()
+            session.flash(name.map { "Goodbye, \($0). You are logged out." } ?? "You are logged out.", category: "success")
+            return Response.redirect(to: "/app", type: .normal)
+        }
+        router.get("/app/cart") { _, context in
+            let cart = context.session[Self.cartKey] ?? [:]
+            let items = cart.keys.sorted().map { ["name": $0, "quantity": String(cart[$0] ?? 0)] }
+            return page("cart", title: "Cart", context: context, values: ["items": items, "hasItems": !items.isEmpty, "catalog": Self.catalog])
+        }
+        router.post("/app/cart/add") { request, context in
+            let item = try await DemoForm(request: request)["item"] ?? ""
+            guard Self.catalog.contains(item) else { throw HTTPError(.badRequest, message: "unknown item") }
+            var cart = context.session[Self.cartKey] ?? [:]
+            cart[item, default: 0] += 1
+            context.session[Self.cartKey] = cart
+            context.session.flash("Added one \(item).", category: "success")
+            return Response.redirect(to: "/app/cart", type: .normal)
+        }
+        router.post("/app/cart/remove") { request, context in
+            let item = try await DemoForm(request: request)["item"] ?? ""
+            var cart = context.session[Self.cartKey] ?? [:]
+            if let count = cart[item] { cart[item] = count > 1 ? count - 1 : nil }
+            context.session[Self.cartKey] = cart
+            return Response.redirect(to: "/app/cart", type: .normal)
+        }
+    }
+
+    /// Renders `template` inside the layout, with the user and the flashes.
+    func page(_ template: String, title: String, context: Context, values: [String: Any] = [:]) -> Response {
+        var values = values
+        let username = context.session["username", as: String.self]
+        if let username { values["username"] = username }
+        let content = pages.render(values, withTemplate: template) ?? ""
+        let flashes = context.session.consumeFlashes().map { ["category": $0.category, "text": $0.text] }
+        var layout: [String: Any] = ["title": title, "flashes": flashes, "content": content]
+        if let username { layout["username"] = username }
+        return DemoRouter.html(pages.render(layout, withTemplate: "layout") ?? "")
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+public import Hummingbird
+import HTTPTypes
+import Logging
+import SessionKit
+public import SessionKitHummingbird
+
+/// The demo app's routes: the seeds' tutorial routes with the bodies of Flask's reference app, and
+/// HTML pages a person uses (login, a counter, a cart, logout, flash messages).
+///
+/// ```swift
+/// let router = try DemoRouter.build(options: options)
+/// let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()
+/// ```
+public enum DemoRouter {
+    public typealias Context = BasicSessionRequestContext
+
+    /// The router with the session middleware and every route.
+    public static func build(options: DemoOptions, logger: Logger = Logger(label: "sessionkit-demo")) throws -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.add(middleware: try sessionMiddleware(options: options, logger: logger))
+        addTutorialRoutes(to: router)
+        DemoPages(pages: try DemoTemplates.library()).addRoutes(to: router)
+        return router
+    }
+
+    static func sessionMiddleware(options: DemoOptions, logger: Logger) throws -> SessionMiddleware<Context> {
+        var configuration = options.flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
+        configuration.cookie.secure = options.secureCookies
+        let format: CookieSessionFormat
+        if options.flaskCompatible {
+            format = .flask
+        } else {
+            format = options.cookieFormat == .signed ? .signed : .encrypted
+        }
+        return try SessionMiddleware(secret: options.secret, previousSecrets: options.previousSecrets, format: format, configuration: configuration, logger: logger, clock: options.clock)
+    }
+
+    /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.
+    static func addTutorialRoutes(to router: Router<Context>) {
+        router.get("/") { request, context in
+            context.session["username"] = request.uri.queryParameters.get("username") ?? "admin"
+            return html("Session set")
+        }
+        router.get("/get") { _, context in
+            html(context.session["username", as: String.self] ?? "not set")
+        }
+        router.get("/delete/") { _, context in
+            context.session.remove("username")
+            return html("deleted")
+        }
+        router.get("/clear") { _, context in
+            context.session.clear()
+            return html("cleared")
+        }
+        router.get("/login") { _, _ in
+            html(#"<form method="post"><input name="username"><input type="submit" value="Login"></form>"#)
+        }
+        router.post("/login") { request, context in
+            let form = try await DemoForm(request: request)
+            let username = form["username"] ?? ""
+            context.session["username"] = username
+            context.session.isPermanent = true
+            return html("logged in as \(username)")
+        }
+        router.get("/counter") { _, context in
+            let n = context.session.get("n", default: 0) + 1
+            context.session["n"] = n
+            return html(String(n))
+        }
+        router.get("/cookie/set") { request, _ in
+            let value = request.uri.queryParameters.get("value") ?? "flask-user"
+            guard let maxAge = Int(request.uri.queryParameters.get("max_age") ?? "3600") else {
+                throw HTTPError(.badRequest, message: "max_age must be an integer")
+            }
+            var response = html("cookie set")
+            let cookie = try SetCookie.werkzeug(name: "user", value: value, maxAge: maxAge, now: Date())
+            response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+            return response
+        }
+        router.get("/cookie/get") { request, _ in
+            let cookies = RequestCookies(headers: request.headers[values: .cookie], decoding: .werkzeug)
+            return html(cookies.first("user") ?? "no cookie")
+        }
+        router.get("/typed/set") { _, context in
+            context.session.setFlaskValue(DemoTypedValue.value, for: "typed")
+            return html("typed set")
+        }
+        router.get("/typed/get") { _, context in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let body = DemoTypedValue.describe(context.session.flaskValue("typed"))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/cookie/delete") { _, _ in
+            var response = html("cookie deleted")
+            let cookie = try SetCookie.werkzeug(name: "user", value: "", now: Date()).deletion()
+            response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+            return response
+        }
+    }
+
+    /// A text/html response, as Flask sends its string bodies.
+    static func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,42 @@
+public import Hummingbird
+public import SessionKit
+
+/// A request context that carries a session: add the conformance (one stored property) to your
+/// own context, or use ``BasicSessionRequestContext``.
+///
+/// ```swift
+/// struct AppContext: SessionRequestContext {
+///     var coreContext: CoreRequestContextStorage
+///     var sessionState = SessionRequestState()
+///     init(source: Source) { self.coreContext = .init(source: source) }
+/// }
+/// router.get("/") { _, context in context.session["username", as: String.self] ?? "anonymous" }
+/// ```
+public protocol SessionRequestContext: RequestContext {
+    /// Filled in by ``SessionMiddleware`` before the handler runs.
+    var sessionState: SessionRequestState { get set }
+}
+
+extension SessionRequestContext {
+    /// The request's session (Flask's `session`).
+    public var session: Session { sessionState.session }
+    /// The request's cookies, parsed once by the middleware (Flask's `request.cookies`).
+    public var cookies: RequestCookies { sessionState.cookies }
+}
+
+/// What ``SessionMiddleware`` stores in a ``SessionRequestContext``.
+///
+/// ```swift
+/// var sessionState = SessionRequestState()
+/// ```
+public struct SessionRequestState: Sendable {
+    /// The request's session; a reference, so what the handler changes is what is committed.
+    public internal(set) var session: Session
+    /// The request's parsed `Cookie` headers.
+    public internal(set) var cookies: RequestCookies
+
+    public init() {
+        self.session = Session()
+        self.cookies = RequestCookies(header: "")
+    }
+}
