@@ -22,6 +22,8 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         init(capacity: Int) { state = Mutex(MemorySessionStoreShard(capacity: capacity)) }
     }
 
+    static let minimumSessionsPerShard = 1024
+
     /// The settings the store was made with.
     public let configuration: MemorySessionStoreConfiguration
     private let shards: [Shard]
@@ -37,6 +39,8 @@ public final class MemorySessionStore: SessionUserIndex, Service {
     ) {
         var shardCount = 1
         while shardCount < max(1, min(configuration.shardCount, 1 << 12)) { shardCount <<= 1 }
+        // Keep shards large enough that per-shard eviction is a fair approximation of global LRU.
+        while shardCount > 1, shardCount * Self.minimumSessionsPerShard > configuration.maximumSessions { shardCount >>= 1 }
         let perShard = (max(1, configuration.maximumSessions) + shardCount - 1) / shardCount
         self.configuration = configuration
         self.shards = (0..<shardCount).map { _ in Shard(capacity: perShard) }

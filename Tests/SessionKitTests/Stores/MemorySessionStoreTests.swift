@@ -38,6 +38,13 @@ struct MemorySessionStoreTests {
         #expect(Set(try await store.sessions(ofUser: "u").map(\.key)) == [keys[0], keys[2], fourth])
     }
 
+    @Test func aSmallMaximumHoldsWithDefaultShards() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(maximumSessions: 10), clock: clock.function)
+        for _ in 0..<50 { try await store.create(SessionID().storageKey, Self.session(clock.now)) }
+        #expect(store.count == 10)
+    }
+
     @Test func evictsExpiredSessionsBeforeLiveOnes() async throws {
         let clock = ContractClock()
         let store = MemorySessionStore(configuration: .init(maximumSessions: 2, shardCount: 1), clock: clock.function)
