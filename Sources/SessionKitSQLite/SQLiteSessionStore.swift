@@ -1,2 +1,403 @@
-import SessionKit
+import Logging
 import SQLiteNIO
+import ServiceLifecycle
+import SessionKit
+import Synchronization
+
+/// The embedded default for server-side sessions: one SQLite file in WAL mode.
+///
+/// One table keyed by the storage key (a SHA-256, as a BLOB primary key) holds each session's
+/// values as one compact BLOB next to indexed `expires_at` and `user_id` columns. Every operation
+/// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
+/// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
+/// an update whose row is gone or expired changes nothing and reports `false`. Writes go through one
+/// writer connection, reads through a few reader connections. The schema is created or migrated at
+/// start-up and versioned with `PRAGMA user_version`.
+///
+/// The database opens on first use; call ``migrate()`` at start-up to fail early, and run the store
+/// as a `Service` to remove expired sessions in batches and close the connections on shutdown.
+///
+/// ```swift
+/// let store = SQLiteSessionStore(path: "/var/lib/app/sessions.sqlite")
+/// try await store.migrate()                                        // open, create or migrate
+/// let group = ServiceGroup(configuration: .init(services: [app, store], logger: logger))
+/// try await group.run()                                            // cleanup; closes on shutdown
+/// ```
+public final class SQLiteSessionStore: SessionUserIndex, Service {
+    private final class OpenConnections: Sendable {
+        let writer: SQLiteConnection
+        let readers: [SQLiteConnection]
+        private let nextReader = Atomic<Int>(0)
+
+        init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+            self.writer = writer
+            self.readers = readers
+        }
+
+        var reader: SQLiteConnection {
+            guard !readers.isEmpty else { return writer }
+            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+            return readers[Int(UInt(bitPattern: index) % UInt(readers.count))]
+        }
+
+        var all: [SQLiteConnection] { [writer] + readers }
+    }
+
+    private enum State: Sendable {
+        case idle
+        case opening(Task<OpenConnections, any Error>)
+        case closed
+    }
+
+    /// The schema version this code writes (`PRAGMA user_version`).
+    public static let schemaVersion = 1
+    static let table = "sessionkit_sessions"
+    static let applyFunctionName = "sessionkit_apply_delta"
+
+    /// The settings the store was made with.
+    public let configuration: SQLiteSessionStoreConfiguration
+    private let clock: @Sendable () -> Int64
+    private let logger: Logger
+    private let state = Mutex<State>(.idle)
+
+    /// A store on the database file at `configuration.path`; nothing is opened until first use or ``migrate()``.
+    public init(
+        configuration: SQLiteSessionStoreConfiguration,
+        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        logger: Logger = Logger(label: "SessionKit.SQLiteSessionStore")
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A store on the database file at `path` with default settings.
+    public convenience init(path: String, clock: @escaping @Sendable () -> Int64 = systemSessionClock) {
+        self.init(configuration: .init(path: path), clock: clock)
+    }
+
+    deinit {
+        // A store dropped without close(): close its connections in the background (sqlite-nio
+        // requires every connection to be closed).
+        if case .opening(let task) = state.withLock({ $0 }) {
+            Task {
+                guard let connections = try? await task.value else { return }
+                for connection in connections.all { try? await connection.close() }
+            }
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Opens the database and creates or migrates the schema (idempotent). Throws
+    /// ``SessionStoreError/Code/unavailable`` when the file cannot be opened or was written by a
+    /// newer schema version.
+    public func migrate() async throws {
+        _ = try await connections()
+    }
+
+    /// Closes every connection; later calls throw ``SessionStoreError/Code/unavailable``.
+    public func close() async throws {
+        let previous = state.withLock { state -> State in
+            defer { state = .closed }
+            return state
+        }
+        guard case .opening(let task) = previous, let connections = try? await task.value else { return }
+        for connection in connections.all { try await connection.close() }
+    }
+
+    /// Opens the database, then removes expired sessions every
+    /// ``SQLiteSessionStoreConfiguration/cleanupInterval`` until graceful shutdown or
+    /// cancellation, and closes the connections.
+    public func run() async throws {
+        try await migrate()
+        try await SessionStoreCleanupService(store: self, interval: configuration.cleanupInterval, logger: logger).run()
+        try await close()
+    }
+
+    private func connections() async throws -> OpenConnections {
+        let task: Task<OpenConnections, any Error>? = state.withLock { state in
+            switch state {
+            case .closed: return nil
+            case .opening(let task): return task
+            case .idle:
+                let configuration = self.configuration
+                let logger = self.logger
+                let task = Task { try await Self.open(configuration, logger: logger) }
+                state = .opening(task)
+                return task
+            }
+        }
+        guard let task else { throw SessionStoreError(.unavailable, "the SQLite session store is closed") }
+        do {
+            return try await task.value
+        } catch {
+            // Let the next call try again (the file system may recover).
+            state.withLock { state in
+                if case .opening(let current) = state, current == task { state = .idle }
+            }
+            if let error = error as? SessionStoreError { throw error }
+            throw SessionStoreError(.unavailable, "cannot open the SQLite session store: \(error)")
+        }
+    }
+
+    private static func open(_ configuration: SQLiteSessionStoreConfiguration, logger: Logger) async throws -> OpenConnections {
+        let busyMilliseconds = configuration.busyTimeout.components.seconds * 1000
+            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        let writer = try await SQLiteConnection.open(storage: .file(path: configuration.path), logger: logger)
+        var readers: [SQLiteConnection] = []
+        do {
+            // busy_timeout replaces sqlite-nio's default busy handler, which retries without sleeping.
+            _ = try await writer.query("PRAGMA busy_timeout = \(busyMilliseconds)")
+            _ = try await writer.query("PRAGMA journal_mode = WAL")
+            _ = try await writer.query("PRAGMA synchronous = NORMAL")
+            try await migrateSchema(writer)
+            try await writer.install(customFunction: applyFunction)
+            for _ in 0..<max(0, configuration.readerCount) {
+                let reader = try await SQLiteConnection.open(storage: .file(path: configuration.path), logger: logger)
+                readers.append(reader)
+                _ = try await reader.query("PRAGMA busy_timeout = \(busyMilliseconds)")
+                _ = try await reader.query("PRAGMA query_only = 1")
+            }
+        } catch {
+            for connection in [writer] + readers { try? await connection.close() }
+            throw error
+        }
+        return OpenConnections(writer: writer, readers: readers)
+    }
+
+    /// Creates the schema in an empty database or migrates an older one, in one transaction.
+    private static func migrateSchema(_ connection: SQLiteConnection) async throws {
+        _ = try await connection.query("BEGIN IMMEDIATE")
+        do {
+            let version = try await connection.query("PRAGMA user_version").first?.columns.first?.data.integer ?? 0
+            if version > schemaVersion {
+                throw SessionStoreError(.unavailable, "the session database has schema version \(version), newer than this SessionKit's \(schemaVersion)")
+            }
+            if version < 1 {
+                _ = try await connection.query("""
+                    CREATE TABLE \(table) (
+                        key_hash BLOB NOT NULL PRIMARY KEY,
+                        data BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        absolute_expires_at INTEGER NOT NULL,
+                        user_id TEXT,
+                        user_agent TEXT,
+                        ip_address TEXT
+                    )
+                    """)
+                _ = try await connection.query("CREATE INDEX \(table)_expires_at ON \(table) (expires_at)")
+                _ = try await connection.query("CREATE INDEX \(table)_user_id ON \(table) (user_id, created_at) WHERE user_id IS NOT NULL")
+            }
+            // Later versions: `if version < 2 { ALTER TABLE ... }`.
+            _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
+            _ = try await connection.query("COMMIT")
+        } catch {
+            _ = try? await connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `sessionkit_apply_delta(data, delta)`: the stored values with a delta (values to set, and in
+    /// the trailer the keys to remove) merged in.
+    private static let applyFunction = SQLiteCustomFunction(applyFunctionName, argumentCount: 2, pure: true) { arguments in
+        guard let data = arguments[0].blob, let delta = arguments[1].blob else {
+            throw SessionStoreError(.corruptRecord, "sessionkit_apply_delta needs two BLOBs")
+        }
+        var values = try SessionRecordCoding.decode(data.readableBytesView).values
+        let (set, trailer) = try SessionRecordCoding.decode(delta.readableBytesView)
+        SessionRecordCoding.apply(.update(set: set, remove: Set(trailer.compactMap { $0 })), to: &values)
+        return ByteBuffer(bytes: SessionRecordCoding.encode(values))
+    }
+
+    // MARK: SessionStore
+
+    public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
+        let connections = try await connections()
+        let rows = try await run(connections.reader, """
+            SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+            FROM \(Self.table) WHERE key_hash = ?1 AND expires_at > ?2
+            """, [Self.blob(key), .integer(Int(clock()))])
+        guard let row = rows.first else { return nil }
+        guard let data = row.column("data")?.blob else { throw Self.corrupt }
+        return StoredSession(
+            values: try SessionRecordCoding.decode(data.readableBytesView).values,
+            createdAt: try Self.integer(row, "created_at"),
+            lastSeenAt: try Self.integer(row, "last_seen_at"),
+            expiresAt: try Self.integer(row, "expires_at"),
+            absoluteExpiresAt: try Self.integer(row, "absolute_expires_at"),
+            userAgent: row.column("user_agent")?.string,
+            ipAddress: row.column("ip_address")?.string
+        )
+    }
+
+    public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
+        let connections = try await connections()
+        let rows = try await run(connections.writer, """
+            INSERT INTO \(Self.table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            ON CONFLICT (key_hash) DO UPDATE SET
+                data = excluded.data, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
+                expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at,
+                user_id = excluded.user_id, user_agent = excluded.user_agent, ip_address = excluded.ip_address
+            WHERE \(Self.table).expires_at <= ?10
+            RETURNING 1
+            """, [
+                Self.blob(key),
+                .blob(ByteBuffer(bytes: SessionRecordCoding.encode(session.values))),
+                .integer(Int(session.createdAt)),
+                .integer(Int(session.lastSeenAt)),
+                .integer(Int(min(session.expiresAt, session.absoluteExpiresAt))),
+                .integer(Int(session.absoluteExpiresAt)),
+                Self.text(session.userID),
+                Self.text(session.userAgent),
+                Self.text(session.ipAddress),
+                .integer(Int(clock())),
+            ])
+        if rows.isEmpty { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
+    }
+
+    public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        let connections = try await connections()
+        let now = Int(clock())
+        var assignments = "expires_at = min(?2, absolute_expires_at), last_seen_at = ?3"
+        var binds: [SQLiteData] = [Self.blob(key), .integer(Int(expiresAt)), .integer(now)]
+        switch delta {
+        case .replaceAll(let values):
+            assignments += ", data = ?4, user_id = ?5"
+            binds.append(.blob(ByteBuffer(bytes: SessionRecordCoding.encode(values))))
+            binds.append(Self.text(StoredSession.userID(from: values[StoredSession.userIDKey])))
+        case .update(let set, let remove):
+            if !set.isEmpty || !remove.isEmpty {
+                assignments += ", data = \(Self.applyFunctionName)(data, ?4)"
+                binds.append(.blob(ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))))
+            }
+            if let value = set[StoredSession.userIDKey] {
+                assignments += ", user_id = ?\(binds.count + 1)"
+                binds.append(Self.text(StoredSession.userID(from: value)))
+            } else if remove.contains(StoredSession.userIDKey) {
+                assignments += ", user_id = NULL"
+            }
+        }
+        let rows = try await run(connections.writer, """
+            UPDATE \(Self.table) SET \(assignments) WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
+            """, binds)
+        return !rows.isEmpty
+    }
+
+    public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        let connections = try await connections()
+        let rows = try await run(connections.writer, """
+            UPDATE \(Self.table) SET expires_at = min(?2, absolute_expires_at), last_seen_at = ?3
+            WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
+            """, [Self.blob(key), .integer(Int(expiresAt)), .integer(Int(clock()))])
+        return !rows.isEmpty
+    }
+
+    public func delete(_ key: SessionStorageKey) async throws {
+        let connections = try await connections()
+        _ = try await run(connections.writer, "DELETE FROM \(Self.table) WHERE key_hash = ?1", [Self.blob(key)])
+    }
+
+    public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
+        let connections = try await connections()
+        let now = SQLiteData.integer(Int(clock()))
+        // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
+        _ = try await run(connections.writer, "DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now])
+        do {
+            let rows = try await run(connections.writer, """
+                UPDATE \(Self.table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
+                """, [Self.blob(old), Self.blob(new), now], wrapErrors: false)
+            return !rows.isEmpty
+        } catch let error as SQLiteError where Self.isUniqueViolation(error) {
+            throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
+        } catch {
+            throw Self.wrap(error)
+        }
+    }
+
+    public func removeExpired() async throws -> Int {
+        let connections = try await connections()
+        let now = SQLiteData.integer(Int(clock()))
+        let batch = max(1, configuration.cleanupBatchSize)
+        var removed = 0
+        while true {
+            let rows = try await run(connections.writer, """
+                DELETE FROM \(Self.table) WHERE rowid IN (SELECT rowid FROM \(Self.table) WHERE expires_at <= ?1 LIMIT ?2) RETURNING 1
+                """, [now, .integer(batch)])
+            removed += rows.count
+            if rows.count < batch { return removed }
+            await Task.yield()
+        }
+    }
+
+    // MARK: SessionUserIndex
+
+    public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
+        let connections = try await connections()
+        let rows = try await run(connections.reader, """
+            SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+            FROM \(Self.table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
+            """, [.text(userID), .integer(Int(clock()))])
+        return try rows.map { row in
+            guard let keyBytes = row.column("key_hash")?.blob, let key = SessionStorageKey(bytes: keyBytes.readableBytesView) else {
+                throw Self.corrupt
+            }
+            return UserSessionInfo(
+                key: key,
+                createdAt: try Self.integer(row, "created_at"),
+                lastSeenAt: try Self.integer(row, "last_seen_at"),
+                expiresAt: try Self.integer(row, "expires_at"),
+                absoluteExpiresAt: try Self.integer(row, "absolute_expires_at"),
+                userAgent: row.column("user_agent")?.string,
+                ipAddress: row.column("ip_address")?.string
+            )
+        }
+    }
+
+    public func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
+        let connections = try await connections()
+        let rows = try await run(connections.writer, """
+            DELETE FROM \(Self.table) WHERE user_id = ?1 AND (?2 IS NULL OR key_hash <> ?2) RETURNING expires_at
+            """, [.text(userID), except.map(Self.blob) ?? .null])
+        let now = clock()
+        return rows.filter { ($0.column("expires_at")?.integer).map { Int64($0) > now } ?? false }.count
+    }
+
+    // MARK: Helpers
+
+    private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData], wrapErrors: Bool = true) async throws -> [SQLiteRow] {
+        do {
+            return try await connection.query(sql, binds)
+        } catch {
+            throw wrapErrors ? Self.wrap(error) : error
+        }
+    }
+
+    private static func wrap(_ error: any Error) -> any Error {
+        if error is SessionStoreError || error is CancellationError { return error }
+        return SessionStoreError(.unavailable, "SQLite session store: \(error)")
+    }
+
+    private static func isUniqueViolation(_ error: SQLiteError) -> Bool {
+        switch error.reason {
+        case .constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed: return true
+        default: return false
+        }
+    }
+
+    private static var corrupt: SessionStoreError {
+        SessionStoreError(.corruptRecord, "a stored session row could not be read")
+    }
+
+    private static func blob(_ key: SessionStorageKey) -> SQLiteData { .blob(ByteBuffer(bytes: key.bytes)) }
+
+    private static func text(_ string: String?) -> SQLiteData { string.map { .text($0) } ?? .null }
+
+    private static func integer(_ row: SQLiteRow, _ column: String) throws -> Int64 {
+        guard let value = row.column(column)?.integer else { throw corrupt }
+        return Int64(value)
+    }
+}

@@ -1,0 +1,168 @@
+import Synchronization
+
+/// A wrapper for tests of failure handling: forwards to another store, but can fail chosen
+/// operations (always, or at a rate from a seeded generator), delay them, and counts every call.
+///
+/// Latency is applied first (with `Task.sleep`, so it honours cancellation), then the failure
+/// decision, then the call is forwarded. Every call is counted, failed ones included.
+///
+/// ```swift
+/// let store = FaultInjectingSessionStore(MemorySessionStore())
+/// store.fail([.load])                                 // the store is "down" for reads
+/// store.setLatency(.milliseconds(50), for: [.apply])
+/// // ... run a request through the engine ...
+/// #expect(store.writeCount == 0)                      // nothing was written
+/// ```
+public final class FaultInjectingSessionStore: SessionStore {
+    /// An operation of ``SessionStore``.
+    public enum Operation: String, Sendable, Hashable, CaseIterable {
+        case load, create, apply, touch, delete, rename, removeExpired
+
+        /// Whether the operation writes.
+        public var isWrite: Bool { self != .load }
+    }
+
+    private struct State {
+        var alwaysFail: Set<Operation> = []
+        var failureRate: Double = 0
+        var rateOperations: Set<Operation> = []
+        var latency: [Operation: Duration] = [:]
+        var calls: [Operation: Int] = [:]
+        var rng: SplitMix64
+    }
+
+    /// The wrapped store.
+    public let base: any SessionStore
+    /// The error thrown for an injected failure.
+    public let error: any Error
+    private let state: Mutex<State>
+
+    /// Wraps `base`; `seed` makes rate-based failures reproducible.
+    public init(
+        _ base: any SessionStore, seed: UInt64 = 0,
+        error: any Error = SessionStoreError(.injectedFault, "injected store failure")
+    ) {
+        self.base = base
+        self.error = error
+        self.state = Mutex(State(rng: SplitMix64(seed: seed)))
+    }
+
+    // MARK: Configuring
+
+    /// Makes every call of `operations` fail (replacing the previous set; `[]` stops failing).
+    public func fail(_ operations: Set<Operation>) {
+        state.withLock { $0.alwaysFail = operations }
+    }
+
+    /// Makes calls of `operations` fail with probability `rate` (0...1), drawn from the seeded generator.
+    public func setFailureRate(_ rate: Double, for operations: Set<Operation> = Set(Operation.allCases)) {
+        state.withLock {
+            $0.failureRate = min(max(rate, 0), 1)
+            $0.rateOperations = operations
+        }
+    }
+
+    /// Delays every call of `operations` by `latency` (`.zero` removes the delay).
+    public func setLatency(_ latency: Duration, for operations: Set<Operation> = Set(Operation.allCases)) {
+        state.withLock { state in
+            for operation in operations { state.latency[operation] = latency == .zero ? nil : latency }
+        }
+    }
+
+    /// Stops every injected failure and delay (the counts stay).
+    public func heal() {
+        state.withLock {
+            $0.alwaysFail = []
+            $0.failureRate = 0
+            $0.latency = [:]
+        }
+    }
+
+    // MARK: Counting
+
+    /// How many times `operation` was called.
+    public func callCount(_ operation: Operation) -> Int {
+        state.withLock { $0.calls[operation] ?? 0 }
+    }
+
+    /// How many writing calls (everything but ``Operation/load``) were made.
+    public var writeCount: Int {
+        state.withLock { state in state.calls.filter { $0.key.isWrite }.reduce(0) { $0 + $1.value } }
+    }
+
+    /// How many calls were made in all.
+    public var totalCount: Int {
+        state.withLock { state in state.calls.values.reduce(0, +) }
+    }
+
+    /// Sets every count back to zero.
+    public func resetCounts() {
+        state.withLock { $0.calls = [:] }
+    }
+
+    private func intercept(_ operation: Operation) async throws {
+        let (latency, shouldFail) = state.withLock { state -> (Duration?, Bool) in
+            state.calls[operation, default: 0] += 1
+            var fail = state.alwaysFail.contains(operation)
+            if !fail, state.failureRate > 0, state.rateOperations.contains(operation) {
+                let draw = Double(state.rng.next() >> 11) / Double(1 << 53)
+                fail = draw < state.failureRate
+            }
+            return (state.latency[operation], fail)
+        }
+        if let latency { try await Task.sleep(for: latency) }
+        if shouldFail { throw error }
+    }
+
+    // MARK: SessionStore
+
+    public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
+        try await intercept(.load)
+        return try await base.load(key)
+    }
+
+    public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
+        try await intercept(.create)
+        try await base.create(key, session)
+    }
+
+    public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        try await intercept(.apply)
+        return try await base.apply(delta, to: key, expiresAt: expiresAt)
+    }
+
+    public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        try await intercept(.touch)
+        return try await base.touch(key, expiresAt: expiresAt)
+    }
+
+    public func delete(_ key: SessionStorageKey) async throws {
+        try await intercept(.delete)
+        try await base.delete(key)
+    }
+
+    public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
+        try await intercept(.rename)
+        return try await base.rename(old, to: new)
+    }
+
+    public func removeExpired() async throws -> Int {
+        try await intercept(.removeExpired)
+        return try await base.removeExpired()
+    }
+}
+
+/// A small seeded generator (SplitMix64) for reproducible fault injection; not for secrets.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

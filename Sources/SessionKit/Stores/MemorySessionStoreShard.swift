@@ -1,0 +1,323 @@
+/// One shard of ``MemorySessionStore``: a slab of slots with an intrusive least-recently-used list,
+/// bucketed expiry lists and a user index. All of it is mutated under the shard's `Mutex`.
+///
+/// Expiry: a slot sits in the doubly linked list of its expiry bucket (`expiresAt >> 3`, eight
+/// seconds wide); a min-heap orders the bucket numbers. Cleanup pops buckets from the heap while
+/// they are fully in the past and deletes their whole lists, then scans the one boundary bucket, so
+/// its cost follows the number of expired sessions (plus at most one bucket), not the total.
+/// A touch that moves a session to another bucket is two O(1) list operations; emptied buckets
+/// leave stale numbers in the heap, which are skipped when popped and dropped when the heap grows
+/// to twice the live bucket count.
+///
+/// ```swift
+/// var shard = MemorySessionStoreShard(capacity: 1000)
+/// try shard.insert(key, record, now: now)
+/// let record = shard.load(key, now: now)
+/// ```
+struct MemorySessionStoreShard: Sendable {
+    /// What moves in and out of the lock: one session in its compact form.
+    struct Record: Sendable {
+        /// The values and the trailer `[userAgent, ipAddress]`, see ``SessionRecordCoding``.
+        var blob: [UInt8]
+        var userID: String?
+        var createdAt: Int64
+        var lastSeenAt: Int64
+        var expiresAt: Int64
+        var absoluteExpiresAt: Int64
+    }
+
+    private struct Slot {
+        var key: SessionStorageKey
+        var record: Record
+        var lruPrev: Int32 = -1
+        var lruNext: Int32 = -1
+        var expiryPrev: Int32 = -1
+        var expiryNext: Int32 = -1
+    }
+
+    private static let bucketShift: Int64 = 3
+    private static let bucketWidth: Int64 = 1 << bucketShift
+
+    private var slots: [Slot] = []
+    private var index: [SessionStorageKey: Int32] = [:]
+    private var freeHead: Int32 = -1
+    private var lruHead: Int32 = -1
+    private var lruTail: Int32 = -1
+    private var buckets: [Int64: Int32] = [:]
+    private var bucketHeap: [Int64] = []
+    private var byUser: [String: Set<SessionStorageKey>] = [:]
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Sessions held, expired ones not yet removed included.
+    var count: Int { index.count }
+
+    // MARK: Operations
+
+    mutating func load(_ key: SessionStorageKey, now: Int64) -> Record? {
+        guard let slot = liveSlot(key, now: now) else { return nil }
+        moveToFront(slot)
+        return slots[Int(slot)].record
+    }
+
+    mutating func insert(_ key: SessionStorageKey, _ record: Record, now: Int64) throws(SessionStoreError) {
+        if liveSlot(key, now: now) != nil { throw SessionStoreError.alreadyExists(key) }
+        let slot = allocate(Slot(key: key, record: record))
+        index[key] = slot
+        linkFront(slot)
+        linkExpiry(slot)
+        if let userID = record.userID { byUser[userID, default: []].insert(key) }
+        if index.count > capacity {
+            _ = removeExpired(now: now)
+            while index.count > capacity, lruTail != -1, lruTail != slot { removeSlot(lruTail) }
+        }
+    }
+
+    /// Replaces the blob of a live session (and its user, when `newUserID` is non-nil).
+    mutating func update(
+        _ key: SessionStorageKey, now: Int64, expiresAt: Int64, newUserID: String??,
+        _ transform: ([UInt8]) throws -> [UInt8]
+    ) throws -> Bool {
+        guard let slot = liveSlot(key, now: now) else { return false }
+        let blob = try transform(slots[Int(slot)].record.blob)
+        slots[Int(slot)].record.blob = blob
+        if let newUserID, newUserID != slots[Int(slot)].record.userID {
+            removeFromUserIndex(slot)
+            slots[Int(slot)].record.userID = newUserID
+            if let newUserID { byUser[newUserID, default: []].insert(key) }
+        }
+        setExpiry(slot, expiresAt, now: now)
+        moveToFront(slot)
+        return true
+    }
+
+    mutating func touch(_ key: SessionStorageKey, expiresAt: Int64, now: Int64) -> Bool {
+        guard let slot = liveSlot(key, now: now) else { return false }
+        setExpiry(slot, expiresAt, now: now)
+        moveToFront(slot)
+        return true
+    }
+
+    /// Removes the session; returns its record when it was live.
+    @discardableResult
+    mutating func remove(_ key: SessionStorageKey, now: Int64) -> Record? {
+        guard let slot = index[key] else { return nil }
+        let record = slots[Int(slot)].record
+        removeSlot(slot)
+        return record.expiresAt > now ? record : nil
+    }
+
+    func containsLive(_ key: SessionStorageKey, now: Int64) -> Bool {
+        guard let slot = index[key] else { return false }
+        return slots[Int(slot)].record.expiresAt > now
+    }
+
+    mutating func removeExpired(now: Int64) -> Int {
+        var removed = 0
+        while let bucket = bucketHeap.first {
+            guard let head = buckets[bucket] else {
+                popHeap()
+                continue
+            }
+            let start = bucket << Self.bucketShift
+            if start + Self.bucketWidth - 1 <= now {
+                popHeap()
+                var slot = head
+                while slot != -1 {
+                    let next = slots[Int(slot)].expiryNext
+                    removeSlot(slot)
+                    removed += 1
+                    slot = next
+                }
+            } else {
+                if start <= now {
+                    var slot = head
+                    while slot != -1 {
+                        let next = slots[Int(slot)].expiryNext
+                        if slots[Int(slot)].record.expiresAt <= now {
+                            removeSlot(slot)
+                            removed += 1
+                        }
+                        slot = next
+                    }
+                }
+                break
+            }
+        }
+        compactHeapIfNeeded()
+        return removed
+    }
+
+    func sessions(ofUser userID: String, now: Int64) -> [(SessionStorageKey, Record)] {
+        guard let keys = byUser[userID] else { return [] }
+        return keys.compactMap { key in
+            guard let slot = index[key], slots[Int(slot)].record.expiresAt > now else { return nil }
+            return (key, slots[Int(slot)].record)
+        }
+    }
+
+    mutating func revoke(ofUser userID: String, except: SessionStorageKey?, now: Int64) -> Int {
+        guard let keys = byUser[userID] else { return 0 }
+        var revoked = 0
+        for key in keys where key != except {
+            if remove(key, now: now) != nil { revoked += 1 }
+        }
+        return revoked
+    }
+
+    // MARK: Slots
+
+    /// The slot of a live session; an expired one found on the way is removed.
+    private mutating func liveSlot(_ key: SessionStorageKey, now: Int64) -> Int32? {
+        guard let slot = index[key] else { return nil }
+        if slots[Int(slot)].record.expiresAt <= now {
+            removeSlot(slot)
+            return nil
+        }
+        return slot
+    }
+
+    private mutating func allocate(_ value: Slot) -> Int32 {
+        if freeHead != -1 {
+            let slot = freeHead
+            freeHead = slots[Int(slot)].lruNext
+            slots[Int(slot)] = value
+            return slot
+        }
+        slots.append(value)
+        return Int32(slots.count - 1)
+    }
+
+    private mutating func removeSlot(_ slot: Int32) {
+        let key = slots[Int(slot)].key
+        index.removeValue(forKey: key)
+        unlinkLRU(slot)
+        unlinkExpiry(slot)
+        removeFromUserIndex(slot)
+        slots[Int(slot)].record.blob = []
+        slots[Int(slot)].record.userID = nil
+        slots[Int(slot)].lruNext = freeHead
+        freeHead = slot
+    }
+
+    private mutating func removeFromUserIndex(_ slot: Int32) {
+        guard let userID = slots[Int(slot)].record.userID else { return }
+        let key = slots[Int(slot)].key
+        if byUser[userID]?.remove(key) != nil, byUser[userID]?.isEmpty == true {
+            byUser.removeValue(forKey: userID)
+        }
+    }
+
+    private mutating func setExpiry(_ slot: Int32, _ expiresAt: Int64, now: Int64) {
+        let capped = min(expiresAt, slots[Int(slot)].record.absoluteExpiresAt)
+        slots[Int(slot)].record.lastSeenAt = now
+        let old = slots[Int(slot)].record.expiresAt
+        if old >> Self.bucketShift == capped >> Self.bucketShift {
+            slots[Int(slot)].record.expiresAt = capped
+        } else {
+            unlinkExpiry(slot)
+            slots[Int(slot)].record.expiresAt = capped
+            linkExpiry(slot)
+        }
+    }
+
+    // MARK: Least-recently-used list (head: most recent)
+
+    private mutating func linkFront(_ slot: Int32) {
+        slots[Int(slot)].lruPrev = -1
+        slots[Int(slot)].lruNext = lruHead
+        if lruHead != -1 { slots[Int(lruHead)].lruPrev = slot }
+        lruHead = slot
+        if lruTail == -1 { lruTail = slot }
+    }
+
+    private mutating func unlinkLRU(_ slot: Int32) {
+        let prev = slots[Int(slot)].lruPrev
+        let next = slots[Int(slot)].lruNext
+        if prev != -1 { slots[Int(prev)].lruNext = next } else { lruHead = next }
+        if next != -1 { slots[Int(next)].lruPrev = prev } else { lruTail = prev }
+        slots[Int(slot)].lruPrev = -1
+        slots[Int(slot)].lruNext = -1
+    }
+
+    private mutating func moveToFront(_ slot: Int32) {
+        guard lruHead != slot else { return }
+        unlinkLRU(slot)
+        linkFront(slot)
+    }
+
+    // MARK: Expiry buckets
+
+    private mutating func linkExpiry(_ slot: Int32) {
+        let bucket = slots[Int(slot)].record.expiresAt >> Self.bucketShift
+        slots[Int(slot)].expiryPrev = -1
+        if let head = buckets[bucket] {
+            slots[Int(slot)].expiryNext = head
+            slots[Int(head)].expiryPrev = slot
+        } else {
+            slots[Int(slot)].expiryNext = -1
+            pushHeap(bucket)
+        }
+        buckets[bucket] = slot
+    }
+
+    private mutating func unlinkExpiry(_ slot: Int32) {
+        let prev = slots[Int(slot)].expiryPrev
+        let next = slots[Int(slot)].expiryNext
+        if prev != -1 {
+            slots[Int(prev)].expiryNext = next
+        } else {
+            let bucket = slots[Int(slot)].record.expiresAt >> Self.bucketShift
+            if next == -1 { buckets.removeValue(forKey: bucket) } else { buckets[bucket] = next }
+        }
+        if next != -1 { slots[Int(next)].expiryPrev = prev }
+        slots[Int(slot)].expiryPrev = -1
+        slots[Int(slot)].expiryNext = -1
+    }
+
+    private mutating func pushHeap(_ value: Int64) {
+        bucketHeap.append(value)
+        var child = bucketHeap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard bucketHeap[child] < bucketHeap[parent] else { break }
+            bucketHeap.swapAt(child, parent)
+            child = parent
+        }
+        compactHeapIfNeeded()
+    }
+
+    private mutating func popHeap() {
+        let last = bucketHeap.removeLast()
+        guard !bucketHeap.isEmpty else { return }
+        bucketHeap[0] = last
+        siftDown(0)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        let count = bucketHeap.count
+        while true {
+            let left = 2 * parent + 1
+            guard left < count else { return }
+            let right = left + 1
+            let child = right < count && bucketHeap[right] < bucketHeap[left] ? right : left
+            guard bucketHeap[child] < bucketHeap[parent] else { return }
+            bucketHeap.swapAt(child, parent)
+            parent = child
+        }
+    }
+
+    private mutating func compactHeapIfNeeded() {
+        guard bucketHeap.count > 2 * buckets.count + 64 else { return }
+        bucketHeap = Array(buckets.keys)
+        var index = bucketHeap.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(index)
+        }
+    }
+}

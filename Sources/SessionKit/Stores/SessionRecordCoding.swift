@@ -1,0 +1,127 @@
+/// The compact byte form stores keep a session's values in: one blob per session instead of a
+/// dictionary of arrays.
+///
+/// Layout: a version byte (1), the number of values, then for each value its key and its JSON text;
+/// then the number of trailing optional strings and each of them. Lengths and counts are LEB128
+/// varints; an optional string is `0` for `nil` or `length + 1` followed by its UTF-8 bytes.
+///
+/// ```swift
+/// let blob = SessionRecordCoding.encode(values, trailer: [userAgent, ipAddress])
+/// let (decoded, trailer) = try SessionRecordCoding.decode(blob)
+/// ```
+package enum SessionRecordCoding {
+    static let version: UInt8 = 1
+
+    package static func encode(_ values: [String: SessionValue], trailer: [String?] = []) -> [UInt8] {
+        var encodedValues: [(key: String.UTF8View, json: [UInt8])] = []
+        encodedValues.reserveCapacity(values.count)
+        var size = 1 + 5 + 5
+        for (key, value) in values {
+            let json = value.jsonBytes
+            size += 10 + key.utf8.count + json.count
+            encodedValues.append((key.utf8, json))
+        }
+        for string in trailer { size += 5 + (string?.utf8.count ?? 0) }
+        var out = [UInt8]()
+        out.reserveCapacity(size)
+        out.append(version)
+        appendVarint(encodedValues.count, to: &out)
+        for (key, json) in encodedValues {
+            appendVarint(key.count, to: &out)
+            out.append(contentsOf: key)
+            appendVarint(json.count, to: &out)
+            out.append(contentsOf: json)
+        }
+        appendVarint(trailer.count, to: &out)
+        for string in trailer {
+            if let string {
+                appendVarint(string.utf8.count + 1, to: &out)
+                out.append(contentsOf: string.utf8)
+            } else {
+                out.append(0)
+            }
+        }
+        return out
+    }
+
+    package static func decode(_ bytes: some Collection<UInt8>) throws -> (values: [String: SessionValue], trailer: [String?]) {
+        var reader = Reader(bytes: Array(bytes))
+        guard try reader.byte() == version else { throw corrupt }
+        let count = try reader.varint()
+        var values = [String: SessionValue](minimumCapacity: min(count, 1024))
+        for _ in 0..<count {
+            let key = String(decoding: try reader.slice(try reader.varint()), as: UTF8.self)
+            values[key] = SessionValue(json: try reader.slice(try reader.varint()))
+        }
+        var trailer: [String?] = []
+        let trailerCount = reader.isAtEnd ? 0 : try reader.varint()
+        for _ in 0..<trailerCount {
+            let length = try reader.varint()
+            trailer.append(length == 0 ? nil : String(decoding: try reader.slice(length - 1), as: UTF8.self))
+        }
+        return (values, trailer)
+    }
+
+    package static func apply(_ delta: SessionDelta, to values: inout [String: SessionValue]) {
+        switch delta {
+        case .replaceAll(let newValues):
+            values = newValues
+        case .update(let set, let remove):
+            for key in remove { values.removeValue(forKey: key) }
+            for (key, value) in set { values[key] = value }
+        }
+    }
+
+    /// Whether applying `delta` can change the value of ``StoredSession/userIDKey``.
+    package static func touchesUserID(_ delta: SessionDelta) -> Bool {
+        switch delta {
+        case .replaceAll: return true
+        case .update(let set, let remove):
+            return set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
+        }
+    }
+
+    private static var corrupt: SessionStoreError {
+        SessionStoreError(.corruptRecord, "a stored session record could not be decoded")
+    }
+
+    private static func appendVarint(_ value: Int, to out: inout [UInt8]) {
+        var value = UInt(value)
+        while value >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        out.append(UInt8(value))
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        var isAtEnd: Bool { offset >= bytes.count }
+
+        mutating func byte() throws -> UInt8 {
+            guard offset < bytes.count else { throw corrupt }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+
+        mutating func varint() throws -> Int {
+            var result: UInt = 0
+            var shift: UInt = 0
+            while true {
+                let byte = try self.byte()
+                guard shift < 35 else { throw corrupt }
+                result |= UInt(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return Int(result) }
+                shift += 7
+            }
+        }
+
+        mutating func slice(_ count: Int) throws -> ArraySlice<UInt8> {
+            guard count >= 0, count <= bytes.count - offset else { throw corrupt }
+            defer { offset += count }
+            return bytes[offset..<offset + count]
+        }
+    }
+}

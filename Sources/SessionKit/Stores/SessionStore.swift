@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where server-side sessions live: small enough to implement in an afternoon, and checked by one
+/// shared contract (`SessionKitStoreContract`) that every store runs unchanged.
+///
+/// Keys are ``SessionStorageKey``s (hashes of session IDs); a store never sees an ID. Times are Unix
+/// seconds of the store's own clock, and a session is expired once `now >= expiresAt`. The rules:
+///
+/// - ``load(_:)`` returns `nil` for a session that is missing **or expired**; it throws only for
+///   system errors (the engine then fails closed).
+/// - Writes to a session that is missing, deleted or expired return `false` and never re-create it
+///   (no resurrection after a logout racing a slow request).
+/// - ``apply(_:to:expiresAt:)`` applies a key-level delta atomically, so concurrent requests that
+///   change different keys both win.
+/// - Every write caps `expiresAt` at the session's `absoluteExpiresAt`.
+///
+/// ```swift
+/// let key = SessionID().storageKey
+/// try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 1800, absoluteExpiresAt: now + 86_400))
+/// _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 1800)
+/// let stored = try await store.load(key)   // values ["n": 1]
+/// ```
+public protocol SessionStore: Sendable {
+    /// The session stored under `key`, or `nil` when there is none or it has expired.
+    func load(_ key: SessionStorageKey) async throws -> StoredSession?
+
+    /// Stores a new session. Throws ``SessionStoreError/Code/alreadyExists`` when a live session
+    /// has this key (an expired one is replaced).
+    func create(_ key: SessionStorageKey, _ session: StoredSession) async throws
+
+    /// Applies `delta` atomically, sets the idle deadline to `expiresAt` (capped by the absolute
+    /// deadline) and `lastSeenAt` to now. Returns `false`, changing nothing, when the session is
+    /// missing or expired.
+    func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool
+
+    /// Moves the idle deadline to `expiresAt` (capped by the absolute deadline) and `lastSeenAt` to
+    /// now without rewriting the values. Returns `false` when the session is missing or expired.
+    func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool
+
+    /// Deletes the session; deleting a missing session is not an error.
+    func delete(_ key: SessionStorageKey) async throws
+
+    /// Moves a live session to a new key (for `regenerateID()`): afterwards `old` is gone and
+    /// `new` holds the data. Returns `false` when `old` is missing or expired; throws
+    /// ``SessionStoreError/Code/alreadyExists`` when a live session has the key `new`.
+    func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool
+
+    /// Deletes every expired session and returns how many it deleted; live sessions are untouched.
+    func removeExpired() async throws -> Int
+}
+
+/// The system clock in Unix seconds, the default clock of the built-in stores.
+///
+/// ```swift
+/// let store = MemorySessionStore(clock: systemSessionClock)
+/// ```
+@Sendable public func systemSessionClock() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec)
+}

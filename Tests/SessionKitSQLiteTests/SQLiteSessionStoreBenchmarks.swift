@@ -1,0 +1,84 @@
+import Foundation
+import SQLiteNIO
+import SessionKit
+import SessionKitSQLite
+import SessionKitStoreContract
+import Testing
+
+/// Quick throughput numbers, off by default (timing assertions would flake):
+/// `SESSIONKIT_BENCH=1 SESSIONKIT_ONLY=sqlite swift test -c release -Xswiftc -enable-testing --filter SQLiteSessionStoreBenchmarks`
+@Suite("SQLiteSessionStoreBenchmarks", .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil))
+struct SQLiteSessionStoreBenchmarks {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func throughput(operations: Int, tasks: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    var index = task
+                    while index < operations {
+                        try await body(index)
+                        index += tasks
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return Double(operations) / seconds(ContinuousClock.now - start)
+    }
+
+    @Test func throughputAndCleanup() async throws {
+        try await SQLiteSessionStoreTests.withStores { stores in
+            let clock = ContractClock(systemSessionClock())
+            let store = stores.make(file: "bench", clock: clock.function)
+            try await store.migrate()
+            let now = clock.now
+            let values = ["username": SessionValue(json: Array("\"alice\"".utf8)), "_permanent": SessionValue(json: Array("true".utf8))]
+
+            // 100k sessions through the API (to have their keys), then 900k filler rows in one statement;
+            // 100k of the filler expire after 60 seconds.
+            let keys = (0..<100_000).map { _ in SessionID().storageKey }
+            let creates = try await Self.throughput(operations: keys.count, tasks: 8) { index in
+                try await store.create(keys[index], StoredSession(values: values, createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 86_400))
+            }
+            print("sqlite: create \(Int(creates)) ops/s (8 tasks)")
+            let raw = try await SQLiteConnection.open(storage: .file(path: store.configuration.path))
+            do {
+                _ = try await raw.query("PRAGMA busy_timeout = 5000")
+                _ = try await raw.query("""
+                    WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 900000)
+                    INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at)
+                    SELECT randomblob(32), ?1, ?2, ?2, CASE WHEN i <= 100000 THEN ?2 + 60 ELSE ?2 + 3600 END, ?2 + 86400 FROM c
+                    """, [.blob(ByteBuffer(bytes: SessionRecordCoding.encode(values))), .integer(Int(now))])
+            } catch {
+                try await raw.close()
+                throw error
+            }
+            try await raw.close()
+
+            let loads = try await Self.throughput(operations: 100_000, tasks: 8) { index in
+                _ = try await store.load(keys[(index &* 7919) % keys.count])
+            }
+            print("sqlite: load \(Int(loads)) ops/s (8 tasks, 1M rows)")
+            let applies = try await Self.throughput(operations: 50_000, tasks: 8) { index in
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
+            }
+            print("sqlite: apply \(Int(applies)) ops/s (8 tasks, 1M rows)")
+            let touches = try await Self.throughput(operations: 50_000, tasks: 8) { index in
+                _ = try await store.touch(keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
+            }
+            print("sqlite: touch \(Int(touches)) ops/s (8 tasks, 1M rows)")
+
+            clock.advance(by: 120)
+            let cleanupStart = ContinuousClock.now
+            let removed = try await store.removeExpired()
+            print("sqlite: removeExpired removed \(removed) of 1000000 in \(String(format: "%.3f", Self.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
+            #expect(removed == 100_000)
+            let size = (try? FileManager.default.attributesOfItem(atPath: store.configuration.path)[.size] as? Int) ?? 0
+            print("sqlite: database file \(size / 1_000_000) MB")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import ServiceLifecycle
+import SessionKit
+import SessionKitSQLite
+import SessionKitStoreContract
+import Synchronization
+import Testing
+
+@Suite("SQLiteSessionStore")
+struct SQLiteSessionStoreTests {
+    /// Stores made during a test, closed at its end.
+    final class Stores: Sendable {
+        let directory: String
+        private let stores = Mutex<[SQLiteSessionStore]>([])
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-sqlite-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+
+        func make(
+            file: String = UUID().uuidString, clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+            configure: (inout SQLiteSessionStoreConfiguration) -> Void = { _ in }
+        ) -> SQLiteSessionStore {
+            var configuration = SQLiteSessionStoreConfiguration(path: "\(directory)/\(file).sqlite")
+            configure(&configuration)
+            let store = SQLiteSessionStore(configuration: configuration, clock: clock)
+            stores.withLock { $0.append(store) }
+            return store
+        }
+
+        func finish() async throws {
+            for store in stores.withLock({ $0 }) { try await store.close() }
+            try FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    static func withStores(_ body: (Stores) async throws -> Void) async throws {
+        let stores = try Stores()
+        do {
+            try await body(stores)
+        } catch {
+            try? await stores.finish()
+            throw error
+        }
+        try await stores.finish()
+    }
+
+    static func session(_ now: Int64, idle: Int64 = 1800, user: String? = nil) -> StoredSession {
+        var values: [String: SessionValue] = ["n": SessionValue(json: Array("1".utf8))]
+        if let user { values[StoredSession.userIDKey] = SessionValue(flask: .string(user)) }
+        return StoredSession(values: values, createdAt: now, expiresAt: now + idle, absoluteExpiresAt: now + 86_400)
+    }
+
+    @Test(arguments: SessionStoreContract.allChecks)
+    func contract(_ check: SessionStoreContractCheck) async throws {
+        try await Self.withStores { stores in
+            try await check.run { clock in stores.make(clock: clock) }
+        }
+    }
+
+    @Test func persistsAcrossReopen() async throws {
+        try await Self.withStores { stores in
+            let key = SessionID().storageKey
+            let first = stores.make(file: "shared")
+            let session = Self.session(systemSessionClock(), user: "alice")
+            try await first.create(key, session)
+            try await first.close()
+            let second = stores.make(file: "shared")
+            #expect(try await second.load(key) == session)
+            #expect(try await second.sessions(ofUser: "alice").map(\.key) == [key])
+        }
+    }
+
+    @Test func createsAVersionedSchemaInWALMode() async throws {
+        try await Self.withStores { stores in
+            let store = stores.make(file: "schema")
+            try await store.migrate()
+            try await store.migrate()
+            let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/schema.sqlite"))
+            do {
+                let version = try await connection.query("PRAGMA user_version").first?.columns.first?.data.integer
+                #expect(version == SQLiteSessionStore.schemaVersion)
+                let mode = try await connection.query("PRAGMA journal_mode").first?.columns.first?.data.string
+                #expect(mode == "wal")
+                let indexes = try await connection.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessionkit_sessions'")
+                let names = Set(indexes.compactMap { $0.column("name")?.string })
+                #expect(names.contains("sessionkit_sessions_expires_at"))
+                #expect(names.contains("sessionkit_sessions_user_id"))
+                let plan = try await connection.query("EXPLAIN QUERY PLAN SELECT rowid FROM sessionkit_sessions WHERE expires_at <= 5 LIMIT 1000")
+                #expect(plan.contains { ($0.column("detail")?.string ?? "").contains("sessionkit_sessions_expires_at") })
+                let userPlan = try await connection.query("EXPLAIN QUERY PLAN SELECT key_hash FROM sessionkit_sessions WHERE user_id = 'u' AND expires_at > 5 ORDER BY created_at")
+                #expect(userPlan.contains { ($0.column("detail")?.string ?? "").contains("sessionkit_sessions_user_id") })
+                // A database from a newer SessionKit is refused, not damaged.
+                _ = try await connection.query("PRAGMA user_version = 99")
+            } catch {
+                try await connection.close()
+                throw error
+            }
+            try await connection.close()
+            let newer = stores.make(file: "schema")
+            await #expect(throws: SessionStoreError.self) { try await newer.migrate() }
+        }
+    }
+
+    @Test func storesOnlyTheHashOfTheID() async throws {
+        try await Self.withStores { stores in
+            let store = stores.make(file: "hash")
+            let id = SessionID()
+            try await store.create(id.storageKey, Self.session(systemSessionClock()))
+            try await store.close()
+            let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/hash.sqlite"))
+            let rows = try await connection.query("SELECT hex(key_hash) AS k FROM sessionkit_sessions")
+            try await connection.close()
+            #expect(rows.count == 1)
+            #expect(rows.first?.column("k")?.string?.lowercased() == id.storageKey.hex)
+        }
+    }
+
+    @Test func cleanupRunsInBatches() async throws {
+        try await Self.withStores { stores in
+            let clock = ContractClock()
+            let store = stores.make(file: "batches", clock: clock.function) { $0.cleanupBatchSize = 100 }
+            for index in 0..<450 {
+                try await store.create(SessionID().storageKey, Self.session(clock.now, idle: index < 350 ? 10 : 1000))
+            }
+            clock.advance(by: 10)
+            #expect(try await store.removeExpired() == 350)
+            #expect(try await store.removeExpired() == 0)
+        }
+    }
+
+    @Test func twoStoresOnOneFileShareSessions() async throws {
+        // As two processes would: separate connections, one file, concurrent writes.
+        try await Self.withStores { stores in
+            let a = stores.make(file: "shared")
+            let b = stores.make(file: "shared")
+            let key = SessionID().storageKey
+            let now = systemSessionClock()
+            try await a.create(key, Self.session(now))
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<40 {
+                    let store = index % 2 == 0 ? a : b
+                    group.addTask { try await store.apply(.update(set: ["k\(index)": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 1800) }
+                }
+                for try await applied in group { #expect(applied) }
+            }
+            #expect(try await b.load(key)?.values.count == 41)
+        }
+    }
+
+    @Test func aClosedStoreIsUnavailable() async throws {
+        try await Self.withStores { stores in
+            let store = stores.make()
+            try await store.migrate()
+            try await store.close()
+            await #expect(throws: SessionStoreError.self) { _ = try await store.load(SessionID().storageKey) }
+        }
+    }
+
+    @Test func anUnopenableFileIsUnavailable() async throws {
+        let store = SQLiteSessionStore(path: "/nonexistent-directory-\(UUID().uuidString)/sessions.sqlite")
+        await #expect(throws: SessionStoreError.self) { try await store.migrate() }
+        try await store.close()
+    }
+
+    @Test func runsAsAServiceAndClosesOnShutdown() async throws {
+        try await Self.withStores { stores in
+            let clock = ContractClock()
+            let store = stores.make(clock: clock.function) { $0.cleanupInterval = .milliseconds(10) }
+            try await store.create(SessionID().storageKey, Self.session(clock.now, idle: 5))
+            let live = SessionID().storageKey
+            try await store.create(live, Self.session(clock.now))
+            clock.advance(by: 5)
+            let group = ServiceGroup(configuration: .init(services: [store], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await Task.sleep(for: .milliseconds(100))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            // Cleanup ran (the live session is untouched), then the store closed.
+            await #expect(throws: SessionStoreError.self) { _ = try await store.load(live) }
+            let reopened = stores.make(file: URL(fileURLWithPath: store.configuration.path).deletingPathExtension().lastPathComponent, clock: clock.function)
+            #expect(try await reopened.load(live) != nil)
+            #expect(try await reopened.removeExpired() == 0)
+        }
+    }
+}

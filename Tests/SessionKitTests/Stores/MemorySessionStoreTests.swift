@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SessionKitStoreContract
+import Testing
+@testable import SessionKit
+
+@Suite("MemorySessionStore")
+struct MemorySessionStoreTests {
+    @Test(arguments: SessionStoreContract.allChecks)
+    func contract(_ check: SessionStoreContractCheck) async throws {
+        try await check.run { clock in MemorySessionStore(clock: clock) }
+    }
+
+    @Test(arguments: SessionStoreContract.allChecks)
+    func contractWithOneTinyShard(_ check: SessionStoreContractCheck) async throws {
+        try await check.run { clock in MemorySessionStore(configuration: .init(shardCount: 1), clock: clock) }
+    }
+
+    static func session(_ now: Int64, idle: Int64 = 1800, user: String? = nil) -> StoredSession {
+        var values: [String: SessionValue] = ["n": SessionValue(json: Array("1".utf8))]
+        if let user { values[StoredSession.userIDKey] = SessionValue(flask: .string(user)) }
+        return StoredSession(values: values, createdAt: now, expiresAt: now + idle, absoluteExpiresAt: now + 86_400)
+    }
+
+    @Test func evictsTheLeastRecentlyUsedBeyondTheMaximum() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(maximumSessions: 3, shardCount: 1), clock: clock.function)
+        let keys = (0..<3).map { _ in SessionID().storageKey }
+        for key in keys { try await store.create(key, Self.session(clock.now, user: "u")) }
+        _ = try await store.load(keys[0])           // keys[1] is now the least recently used
+        let fourth = SessionID().storageKey
+        try await store.create(fourth, Self.session(clock.now, user: "u"))
+        #expect(store.count == 3)
+        #expect(try await store.load(keys[1]) == nil)
+        #expect(try await store.load(keys[0]) != nil)
+        #expect(try await store.load(fourth) != nil)
+        #expect(Set(try await store.sessions(ofUser: "u").map(\.key)) == [keys[0], keys[2], fourth])
+    }
+
+    @Test func aSmallMaximumHoldsWithDefaultShards() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(maximumSessions: 10), clock: clock.function)
+        for _ in 0..<50 { try await store.create(SessionID().storageKey, Self.session(clock.now)) }
+        #expect(store.count == 10)
+    }
+
+    @Test func evictsExpiredSessionsBeforeLiveOnes() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(maximumSessions: 2, shardCount: 1), clock: clock.function)
+        let live = SessionID().storageKey
+        let expiring = SessionID().storageKey
+        try await store.create(live, Self.session(clock.now))
+        try await store.create(expiring, Self.session(clock.now, idle: 5))
+        _ = try await store.load(expiring)           // most recently used, but about to expire
+        clock.advance(by: 10)
+        try await store.create(SessionID().storageKey, Self.session(clock.now))
+        #expect(try await store.load(live) != nil)
+        #expect(store.count == 2)
+    }
+
+    @Test func cleanupScalesWithExpiredSessions() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(clock: clock.function)
+        for index in 0..<5000 {
+            try await store.create(SessionID().storageKey, Self.session(clock.now, idle: index < 1000 ? 30 : 3600))
+        }
+        // Sliding expiry moves sessions between buckets; stale bucket numbers must not confuse cleanup.
+        clock.advance(by: 20)
+        #expect(try await store.removeExpired() == 0)
+        clock.advance(by: 10)
+        #expect(try await store.removeExpired() == 1000)
+        #expect(store.count == 4000)
+        clock.advance(by: 3570)
+        #expect(try await store.removeExpired() == 4000)
+        #expect(store.count == 0)
+    }
+
+    @Test func touchesAcrossBucketsKeepCleanupExact() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(shardCount: 1), clock: clock.function)
+        let keys = (0..<200).map { _ in SessionID().storageKey }
+        for key in keys { try await store.create(key, Self.session(clock.now, idle: 10)) }
+        for round in 0..<50 {
+            clock.advance(by: 3)
+            for (index, key) in keys.enumerated() where index % 2 == 0 || round < 2 {
+                #expect(try await store.touch(key, expiresAt: clock.now + 10))
+            }
+        }
+        // The odd sessions stopped being touched long ago.
+        #expect(try await store.removeExpired() == 100)
+        clock.advance(by: 9)
+        #expect(try await store.removeExpired() == 0)
+        clock.advance(by: 1)
+        #expect(try await store.removeExpired() == 100)
+    }
+
+    @Test func cleanupServiceStopsOnGracefulShutdown() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(cleanupInterval: .milliseconds(10)), clock: clock.function)
+        try await store.create(SessionID().storageKey, Self.session(clock.now, idle: 5))
+        clock.advance(by: 10)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (gracefulShutdownStream, continuation) = AsyncStream<Void>.makeStream()
+            group.addTask {
+                let group = ServiceGroup(configuration: .init(services: [store], gracefulShutdownSignals: [], logger: .init(label: "test")))
+                try await withThrowingTaskGroup(of: Void.self) { inner in
+                    inner.addTask { try await group.run() }
+                    for await _ in gracefulShutdownStream { break }
+                    await group.triggerGracefulShutdown()
+                    try await inner.waitForAll()
+                }
+            }
+            while store.count > 0 { try await Task.sleep(for: .milliseconds(5)) }
+            continuation.yield()
+            continuation.finish()
+            try await group.waitForAll()
+        }
+        #expect(store.count == 0)
+    }
+
+    @Test func cleanupServiceStopsOnCancellation() async throws {
+        let store = MemorySessionStore(configuration: .init(cleanupInterval: .seconds(3600)))
+        let task = Task { try await store.run() }
+        try await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        try await task.value
+    }
+
+    /// A rough footprint check: 100k small sessions stay well under 100 MB (about 250 bytes each).
+    @Test func memoryFootprintIsSmall() async throws {
+        let before = Self.residentBytes()
+        let store = MemorySessionStore()
+        let now = systemSessionClock()
+        for _ in 0..<100_000 {
+            try await store.create(SessionID().storageKey, Self.session(now, user: nil))
+        }
+        let after = Self.residentBytes()
+        #expect(store.count == 100_000)
+        if let before, let after {
+            #expect(after - before < 100_000_000, "100k sessions took \(after - before) bytes")
+        }
+    }
+
+    static func residentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let digits = line.filter(\.isNumber)
+            return Int(digits).map { $0 * 1024 }
+        }
+        return nil
+    }
+}

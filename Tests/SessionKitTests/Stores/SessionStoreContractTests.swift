@@ -1,0 +1,161 @@
+import SessionKitStoreContract
+import Synchronization
+import Testing
+@testable import SessionKit
+
+/// The contract itself: a plain dictionary store (an afternoon's work) passes it, and each
+/// deliberately broken variant is caught by the check meant for its bug.
+@Suite("SessionStoreContract")
+struct SessionStoreContractTests {
+    enum Bug: String, Sendable, CaseIterable {
+        case none, resurrects, losesUpdates, ignoresExpiry, renameKeepsOld, cleanupRemovesLive, createOverwrites, noIndexOnRename
+    }
+
+    final class DictionaryStore: SessionUserIndex {
+        let bug: Bug
+        let clock: @Sendable () -> Int64
+        let sessions = Mutex<[SessionStorageKey: StoredSession]>([:])
+
+        init(bug: Bug, clock: @escaping @Sendable () -> Int64) {
+            self.bug = bug
+            self.clock = clock
+        }
+
+        private func live(_ session: StoredSession?, _ now: Int64) -> StoredSession? {
+            guard let session, bug == .ignoresExpiry || session.expiresAt > now else { return nil }
+            return session
+        }
+
+        func load(_ key: SessionStorageKey) async throws -> StoredSession? {
+            let now = clock()
+            return sessions.withLock { live($0[key], now) }
+        }
+
+        func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
+            let now = clock()
+            var session = session
+            session.values = session.values.mapValues { SessionValue(json: $0.jsonBytes) }
+            try sessions.withLock { sessions throws(SessionStoreError) in
+                if bug != .createOverwrites, live(sessions[key], now) != nil { throw SessionStoreError(.alreadyExists, "exists") }
+                sessions[key] = session
+            }
+        }
+
+        func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+            let now = clock()
+            var session: StoredSession
+            if let current = sessions.withLock({ live($0[key], now) }) {
+                session = current
+            } else if bug == .resurrects {
+                session = StoredSession(values: [:], createdAt: now, expiresAt: expiresAt, absoluteExpiresAt: expiresAt)
+            } else {
+                return false
+            }
+            if bug == .losesUpdates {
+                try await Task.sleep(for: .milliseconds(1))
+            } else if bug != .resurrects {
+                return sessions.withLock { sessions in
+                    guard var session = live(sessions[key], now) else { return false }
+                    Self.merge(delta, into: &session, expiresAt: expiresAt, now: now)
+                    sessions[key] = session
+                    return true
+                }
+            }
+            Self.merge(delta, into: &session, expiresAt: expiresAt, now: now)
+            sessions.withLock { $0[key] = session }
+            return true
+        }
+
+        static func merge(_ delta: SessionDelta, into session: inout StoredSession, expiresAt: Int64, now: Int64) {
+            SessionRecordCoding.apply(delta, to: &session.values)
+            session.values = session.values.mapValues { SessionValue(json: $0.jsonBytes) }
+            session.expiresAt = min(expiresAt, session.absoluteExpiresAt)
+            session.lastSeenAt = now
+        }
+
+        func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+            let now = clock()
+            return sessions.withLock { sessions in
+                guard var session = live(sessions[key], now) else { return false }
+                session.expiresAt = min(expiresAt, session.absoluteExpiresAt)
+                session.lastSeenAt = now
+                sessions[key] = session
+                return true
+            }
+        }
+
+        func delete(_ key: SessionStorageKey) async throws {
+            _ = sessions.withLock { $0.removeValue(forKey: key) }
+        }
+
+        func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
+            let now = clock()
+            return try sessions.withLock { sessions throws(SessionStoreError) in
+                guard var session = live(sessions[old], now) else { return false }
+                if live(sessions[new], now) != nil { throw SessionStoreError(.alreadyExists, "exists") }
+                if bug == .noIndexOnRename { session.values[StoredSession.userIDKey] = nil }
+                sessions[new] = session
+                if bug != .renameKeepsOld { sessions[old] = nil }
+                return true
+            }
+        }
+
+        func removeExpired() async throws -> Int {
+            let now = clock()
+            return sessions.withLock { sessions in
+                let expired = sessions.filter { bug == .cleanupRemovesLive || $0.value.expiresAt <= now }.map(\.key)
+                for key in expired { sessions[key] = nil }
+                return expired.count
+            }
+        }
+
+        // A scan is fine for a reference implementation.
+        func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
+            let now = clock()
+            return sessions.withLock { sessions in
+                sessions.compactMap { key, session -> UserSessionInfo? in
+                    guard session.userID == userID, live(session, now) != nil else { return nil }
+                    return UserSessionInfo(
+                        key: key, createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, expiresAt: session.expiresAt,
+                        absoluteExpiresAt: session.absoluteExpiresAt, userAgent: session.userAgent, ipAddress: session.ipAddress
+                    )
+                }
+            }.sorted { ($0.createdAt, $0.key.hex) < ($1.createdAt, $1.key.hex) }
+        }
+
+        func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
+            let now = clock()
+            return sessions.withLock { sessions in
+                let keys = sessions.filter { $0.value.userID == userID && $0.key != except }
+                for key in keys.keys { sessions[key] = nil }
+                return keys.values.filter { $0.expiresAt > now }.count
+            }
+        }
+    }
+
+    @Test(arguments: SessionStoreContract.allChecks)
+    func aSimpleCorrectStorePasses(_ check: SessionStoreContractCheck) async throws {
+        try await check.run { clock in DictionaryStore(bug: .none, clock: clock) }
+    }
+
+    @Test(arguments: [
+        (Bug.resurrects, "noResurrection"),
+        (.losesUpdates, "concurrentApplies"),
+        (.ignoresExpiry, "expiry"),
+        (.renameKeepsOld, "rename"),
+        (.cleanupRemovesLive, "cleanup"),
+        (.createOverwrites, "createOnExistingKeyFails"),
+        (.noIndexOnRename, "userIndex"),
+    ])
+    func eachBugIsCaught(_ bug: Bug, _ checkName: String) async throws {
+        let check = try #require(SessionStoreContract.allChecks.first { $0.name == checkName })
+        await #expect(throws: ContractViolation.self) {
+            try await check.run { clock in DictionaryStore(bug: bug, clock: clock) }
+        }
+    }
+
+    @Test func checkNamesAreUnique() {
+        let names = SessionStoreContract.allChecks.map(\.name)
+        #expect(Set(names).count == names.count)
+    }
+}
