@@ -11,7 +11,7 @@
 /// Then names and values are `strip()`ped (Unicode whitespace, as Python), empty names are skipped,
 /// and a value of 2+ characters that starts and ends with `"` is unslashed.
 extension RequestCookies {
-    static func parseWerkzeug(_ bytes: UnsafeBufferPointer<UInt8>, limits: CookieLimits) -> [Span] {
+    static func parseWerkzeug(_ bytes: UnsafeBufferPointer<UInt8>, limits: CookieLimits, into spans: inout [Span]) {
         let limit = Swift.min(bytes.count, limits.maxHeaderBytes)
         let truncated = bytes.count > limit
         // The header plus the `;` Werkzeug appends, which sits at index `limit`.
@@ -40,7 +40,6 @@ extension RequestCookies {
             return newline
         }
 
-        var spans: [Span] = []
         var p = 0
         while p < limit, spans.count < limits.maxPairs {
             var n1 = p
@@ -111,7 +110,6 @@ extension RequestCookies {
             p = terminator + 1
             skipSpace(&p)
         }
-        return spans
     }
 
     /// Python's `re.ASCII` `\s`: `[ \t\n\r\f\v]`.

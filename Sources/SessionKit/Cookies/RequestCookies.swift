@@ -148,18 +148,21 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
     // MARK: - Parsing
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: CookieLimits, decoding: CookieValueDecoding) -> [Span] {
+        // One allocation for typical headers (counting the `;` first costs more than it saves).
+        var spans: [Span] = []
+        spans.reserveCapacity(Swift.min(limits.maxPairs, 8))
         switch decoding.base {
-        case .standard: return parseStandard(bytes, limits: limits)
-        case .werkzeug: return parseWerkzeug(bytes, limits: limits)
+        case .standard: parseStandard(bytes, limits: limits, into: &spans)
+        case .werkzeug: parseWerkzeug(bytes, limits: limits, into: &spans)
         }
+        return spans
     }
 
     /// RFC 6265: `name=value` pairs split on `;` only; spaces and tabs trimmed; one pair of outer
     /// double quotes stripped.
-    static func parseStandard(_ bytes: UnsafeBufferPointer<UInt8>, limits: CookieLimits) -> [Span] {
+    static func parseStandard(_ bytes: UnsafeBufferPointer<UInt8>, limits: CookieLimits, into spans: inout [Span]) {
         let limit = Swift.min(bytes.count, limits.maxHeaderBytes)
         let truncated = bytes.count > limit
-        var spans: [Span] = []
         var i = 0
         while i < limit, spans.count < limits.maxPairs {
             var end = i
@@ -184,7 +187,6 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
             }
             i = end + 1
         }
-        return spans
     }
 
     private static func trimOWS(_ bytes: UnsafeBufferPointer<UInt8>, _ start: inout Int, _ end: inout Int) {

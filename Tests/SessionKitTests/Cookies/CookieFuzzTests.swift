@@ -62,7 +62,7 @@ struct CookieFuzzTests {
                         _ = cookies.all(name)
                     }
                     #expect(total <= input.utf8.count)
-                    #expect(cookies.count <= input.utf8.count / 1 + 1)
+                    #expect(cookies.count * 2 <= input.utf8.count + 1) // every pair needs a name byte and a `;` but the last
                 }
                 let limited = RequestCookies(header: input, limits: limits, decoding: decoding)
                 #expect(limited.count <= 16)
@@ -116,13 +116,20 @@ struct CookieFuzzTests {
         #expect(elapsed < .seconds(2))
     }
 
-    /// Werkzeug's regex rescans after a newline makes a match fail; done naively that is quadratic.
-    @Test(arguments: [String(repeating: "a=", count: 8_000) + "\nb;", String(repeating: "=x\n", count: 5_400), String(repeating: "=\"\\\"\n", count: 3_000), String(repeating: "=\n", count: 4_000) + "=x" + String(repeating: " ", count: 8_000) + ";"])
+    /// Werkzeug's regex rescans after a newline makes a match fail; done naively that is quadratic
+    /// (seconds for these 100-200 KB headers), done right it is milliseconds.
+    @Test(arguments: [
+        String(repeating: "a=", count: 50_000) + "\nb;",
+        String(repeating: "=x\n", count: 40_000),
+        String(repeating: "=\"\\\"\n", count: 30_000),
+        String(repeating: "=\n", count: 30_000) + "=x" + String(repeating: " ", count: 60_000) + ";",
+    ])
     func werkzeugRescansAreLinear(header: String) {
+        let limits = CookieLimits(maxPairs: .max, maxHeaderBytes: .max)
         let clock = ContinuousClock()
         let elapsed = clock.measure {
-            _ = RequestCookies(header: header, decoding: .werkzeug)
+            _ = RequestCookies(header: header, limits: limits, decoding: .werkzeug)
         }
-        #expect(elapsed < .milliseconds(150), "\(elapsed)")
+        #expect(elapsed < .seconds(1), "\(elapsed)")
     }
 }
