@@ -44,11 +44,31 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock)
     }
 
+    /// Server-side sessions in `store`: only a random session ID travels in the cookie.
+    ///
+    /// ```swift
+    /// let store = SQLiteSessionStore(path: "sessions.sqlite")
+    /// router.add(middleware: SessionMiddleware(store: store))
+    /// ```
+    public init(
+        store: any SessionStore,
+        configuration: SessionConfiguration = SessionConfiguration(),
+        logger: Logger = Logger(label: "SessionKit"),
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+    ) {
+        self.engine = SessionEngine(store: store, configuration: configuration, logger: logger, clock: clock)
+    }
+
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let cookies = RequestCookies(headers: request.headers[values: .cookie])
         context.sessionState.cookies = cookies
-        let session = try await engine.load(from: cookies)
+        let session: Session
+        do {
+            session = try await engine.load(from: cookies, client: SessionClientInfo(userAgent: request.headers[.userAgent]))
+        } catch let error as SessionError where error.code == .storeUnavailable {
+            throw HTTPError(.serviceUnavailable, message: "Sessions are unavailable; please try again shortly.")
+        }
         context.sessionState.session = session
 
         var response: Response
@@ -62,6 +82,8 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
             commit = try await engine.commit(session, status: response.status.code)
         } catch let error as SessionError where error.code == .cookieTooLarge {
             throw HTTPError(.internalServerError, message: "The session is too large to store in a cookie.")
+        } catch let error as SessionError where error.code == .storeUnavailable {
+            throw HTTPError(.serviceUnavailable, message: "The session could not be saved; please try again shortly.")
         }
         for cookie in commit.setCookies {
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))

@@ -53,6 +53,26 @@ public struct SessionConfiguration: Sendable {
     /// Which failed responses still commit the session.
     public var errorCommitPolicy = ErrorCommitPolicy.clientErrorsOnly
 
+    /// What a request gets when the session store fails while loading.
+    public enum StoreFailurePolicy: Sendable {
+        /// Answer 503 (the default): the user stays logged in once the store is back.
+        case failClosed
+        /// Continue with an empty session and write nothing, for public pages that work without
+        /// one; the user's cookie is left alone.
+        case continueAnonymous
+    }
+
+    /// Server-side sessions: seconds without a request before a non-permanent session ends
+    /// (a permanent one uses ``permanentLifetime``). Sliding: each use extends it.
+    public var idleTimeout: Int64 = 2 * 3600
+    /// Server-side sessions: seconds after creation when a session ends however active it is.
+    public var absoluteLifetime: Int64 = 90 * 24 * 3600
+    /// Server-side sessions: extend the idle deadline (one store write) only once this fraction of
+    /// the idle window has passed since the last extension, so a busy page costs no writes.
+    public var touchFraction: Double = 0.1
+    /// What a request gets when the store fails while loading.
+    public var storeFailurePolicy = StoreFailurePolicy.failClosed
+
     public init() {}
 
     /// Flask's defaults: `session=...; HttpOnly; Path=/`, no Secure, no SameSite, a refresh on

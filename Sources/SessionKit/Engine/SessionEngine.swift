@@ -12,8 +12,16 @@ import Logging
 /// if commit.varyCookie { print("Vary: Cookie") }
 /// ```
 public struct SessionEngine: Sendable {
+    /// Where sessions live: in the cookie itself, or in a store with only an ID in the cookie.
+    public enum Storage: Sendable {
+        /// Client-side sessions: the whole session in a cookie of the codec's format.
+        case cookie(any SessionCodec)
+        /// Server-side sessions: a session ID in the cookie, the data in the store.
+        case server(any SessionStore)
+    }
+
     /// Where sessions live.
-    public let codec: any SessionCodec
+    public let storage: Storage
     public let configuration: SessionConfiguration
     let logger: Logger
     let clock: @Sendable () -> Int64
@@ -25,15 +33,49 @@ public struct SessionEngine: Sendable {
         logger: Logger = Logger(label: "SessionKit"),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
     ) {
-        self.codec = codec
+        self.init(storage: .cookie(codec), configuration: configuration, logger: logger, clock: clock)
+    }
+
+    /// An engine for server-side sessions kept in `store`.
+    public init(
+        store: any SessionStore,
+        configuration: SessionConfiguration = SessionConfiguration(),
+        logger: Logger = Logger(label: "SessionKit"),
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+    ) {
+        self.init(storage: .server(store), configuration: configuration, logger: logger, clock: clock)
+    }
+
+    public init(storage: Storage, configuration: SessionConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+        self.storage = storage
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
     }
 
-    /// The session a request carries: the first candidate cookie that verifies, or a new empty
-    /// session. A bad cookie is never an error: it is logged (without its value) and ignored.
-    public func load(from cookies: RequestCookies) async throws -> Session {
+    /// The session a request carries, or a new empty session. A bad cookie is never an error: it
+    /// is logged (without its value) and ignored. Throws ``SessionError/Code/storeUnavailable``
+    /// only when a store fails and ``SessionConfiguration/storeFailurePolicy`` says to fail closed.
+    public func load(from cookies: RequestCookies, client: SessionClientInfo = SessionClientInfo()) async throws -> Session {
+        switch storage {
+        case .cookie(let codec): return loadCookie(from: cookies, codec: codec)
+        case .server(let store): return try await loadServer(from: cookies, store: store, client: client)
+        }
+    }
+
+    /// What to add to the response for `session` after a handler answered `status`: the
+    /// `Set-Cookie` headers and whether to add `Vary: Cookie`. Throws
+    /// ``SessionError/Code/cookieTooLarge`` when the session does not fit in a cookie and
+    /// ``SessionError/Code/storeUnavailable`` when the store fails (no cookie is sent then for an
+    /// ID that was not stored).
+    public func commit(_ session: Session, status: Int = 200) async throws -> SessionCommit {
+        switch storage {
+        case .cookie(let codec): return try commitCookie(session, status: status, codec: codec)
+        case .server(let store): return try await commitServer(session, status: status, store: store)
+        }
+    }
+
+    func loadCookie(from cookies: RequestCookies, codec: any SessionCodec) -> Session {
         let candidates = cookies.all(configuration.cookie.name)
         guard !candidates.isEmpty else { return Session() }
         let context = codecContext(now: clock())
@@ -49,10 +91,7 @@ public struct SessionEngine: Sendable {
         return Session()
     }
 
-    /// What to add to the response for `session` after a handler answered `status`: the
-    /// `Set-Cookie` headers and whether to add `Vary: Cookie`. Throws
-    /// ``SessionError/Code/cookieTooLarge`` when the session does not fit in a cookie.
-    public func commit(_ session: Session, status: Int = 200) async throws -> SessionCommit {
+    func commitCookie(_ session: Session, status: Int, codec: any SessionCodec) throws -> SessionCommit {
         let snapshot = session.snapshot()
         var commit = SessionCommit(setCookies: [], varyCookie: snapshot.accessed)
         guard configuration.commits(status: status) else { return commit }
@@ -82,20 +121,25 @@ public struct SessionEngine: Sendable {
             logger.error("session cookie too large", metadata: ["size": "\(size)", "limit": "\(configuration.maximumCookieSize)", "largest_keys": "\(keys)"])
             throw SessionError(.cookieTooLarge, "the session cookie would be \(size) bytes, over the \(configuration.maximumCookieSize)-byte limit browsers keep; largest keys: \(keys)")
         }
+        commit.setCookies.append(try sessionCookie(value: value, expires: permanent ? now + configuration.permanentLifetime : nil))
+        commit.varyCookie = true
+        return commit
+    }
+
+    /// The session cookie with the configured attributes.
+    func sessionCookie(value: String, expires: Int64?) throws -> SetCookie {
         let attributes = configuration.cookie
-        commit.setCookies.append(try SetCookie(
+        return try SetCookie(
             name: attributes.name,
             value: value,
-            expires: permanent ? SessionClock.date(now + configuration.permanentLifetime) : nil,
+            expires: expires.map(SessionClock.date),
             domain: attributes.domain,
             path: attributes.path,
             secure: attributes.secure || attributes.partitioned,
             httpOnly: attributes.httpOnly,
             sameSite: attributes.sameSite,
             partitioned: attributes.partitioned
-        ))
-        commit.varyCookie = true
-        return commit
+        )
     }
 
     /// The header that removes the session cookie, echoing its Domain, Path, Secure, SameSite and

@@ -39,6 +39,13 @@ public final class Session: Sendable {
     public let loaded: SessionData?
     /// Set by the engine when the session was accepted under an older key and must be re-issued.
     public let needsReissue: Bool
+    /// For a server-side session loaded from a store: its ID and stored record.
+    let origin: ServerSessionOrigin?
+    /// The store failed while loading and the engine continued anonymously: commit writes nothing,
+    /// so the user's cookie is never replaced.
+    let loadFailed: Bool
+    /// Client details recorded when a server-side session is created (for "active sessions").
+    let client: SessionClientInfo
 
     /// A new, empty session.
     public convenience init() {
@@ -46,12 +53,23 @@ public final class Session: Sendable {
     }
 
     /// A session holding loaded data (`nil`: a new session).
-    public init(data: SessionData?, needsReissue: Bool = false) {
+    public convenience init(data: SessionData?, needsReissue: Bool = false) {
+        self.init(data: data, needsReissue: needsReissue, origin: nil, loadFailed: false, client: SessionClientInfo())
+    }
+
+    init(data: SessionData?, needsReissue: Bool, origin: ServerSessionOrigin?, loadFailed: Bool, client: SessionClientInfo) {
         self.loaded = data
         self.needsReissue = needsReissue
+        self.origin = origin
+        self.loadFailed = loadFailed
+        self.client = client
         let entries = data?.values.mapValues { Entry(value: $0, cached: nil) } ?? [:]
         self.state = Mutex(State(entries: entries, isNew: data == nil))
     }
+
+    /// The store key of a server-side session (a SHA-256 of its ID: safe to show, useless as a
+    /// cookie), or `nil` for a new or client-side session.
+    public var storageKey: SessionStorageKey? { origin?.id.storageKey }
 
     // MARK: Reading
 

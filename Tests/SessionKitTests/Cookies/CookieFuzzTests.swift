@@ -113,7 +113,9 @@ struct CookieFuzzTests {
             #expect(RequestCookies(header: hostile, decoding: .werkzeug).count <= 128)
             #expect(RequestCookies(header: hostile).count <= 128)
         }
-        #expect(elapsed < .seconds(2))
+        // Not a performance goal (those live in Benchmarks/): a guard against quadratic work, with a
+        // bound a thousand times above what linear parsing takes even in a debug build.
+        #expect(elapsed < .seconds(30))
     }
 
     /// Werkzeug's regex rescans after a newline makes a match fail; done naively that is quadratic
@@ -130,6 +132,7 @@ struct CookieFuzzTests {
         let elapsed = clock.measure {
             _ = RequestCookies(header: header, limits: limits, decoding: .werkzeug)
         }
-        #expect(elapsed < .seconds(1), "\(elapsed)")
+        // A guard against quadratic rescans (which took minutes here), not a performance goal.
+        #expect(elapsed < .seconds(30), "\(elapsed)")
     }
 }

@@ -1,0 +1,145 @@
+import Logging
+
+/// Server-side sessions: the cookie holds a session ID, the store holds the data.
+///
+/// - A cookie that is not of the exact shape of an ID is dropped before any store access.
+/// - An unknown or expired ID is never adopted: a session that needs storing gets a new ID.
+/// - A request that only reads creates nothing and writes nothing (a throttled touch aside).
+/// - Changes are applied as a key-level delta; a session deleted meanwhile is not resurrected.
+extension SessionEngine {
+    func loadServer(from cookies: RequestCookies, store: any SessionStore, client: SessionClientInfo) async throws -> Session {
+        let candidates = cookies.all(configuration.cookie.name)
+        let now = clock()
+        for candidate in configuration.tryEveryCookieCandidate ? candidates : Array(candidates.prefix(1)) {
+            guard let id = SessionID(cookieValue: candidate) else {
+                if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed"]) }
+                continue
+            }
+            let record: StoredSession?
+            do {
+                record = try await store.load(id.storageKey)
+            } catch {
+                logger.error("session store failed on load", metadata: ["error": "\(String(describing: type(of: error)))"])
+                switch configuration.storeFailurePolicy {
+                case .failClosed:
+                    throw SessionError(.storeUnavailable, "the session store is unavailable")
+                case .continueAnonymous:
+                    return Session(data: nil, needsReissue: false, origin: nil, loadFailed: true, client: client)
+                }
+            }
+            guard let record, record.expiresAt >= now, record.absoluteExpiresAt >= now else {
+                logger.debug("session ID not found or expired")
+                continue
+            }
+            return Session(
+                data: SessionData(values: record.values, issuedAt: record.lastSeenAt, expiresAt: record.expiresAt),
+                needsReissue: false,
+                origin: ServerSessionOrigin(id: id, record: record),
+                loadFailed: false,
+                client: client
+            )
+        }
+        return Session(data: nil, needsReissue: false, origin: nil, loadFailed: false, client: client)
+    }
+
+    func commitServer(_ session: Session, status: Int, store: any SessionStore) async throws -> SessionCommit {
+        let snapshot = session.snapshot()
+        var commit = SessionCommit(setCookies: [], varyCookie: snapshot.accessed)
+        guard !session.loadFailed, configuration.commits(status: status) else { return commit }
+        do {
+            if let origin = session.origin {
+                try await commitExisting(origin, snapshot: snapshot, store: store, into: &commit)
+            } else {
+                try await commitNew(snapshot, client: session.client, store: store, into: &commit)
+            }
+        } catch let error as SessionError {
+            throw error
+        } catch {
+            logger.error("session store failed on commit", metadata: ["error": "\(String(describing: type(of: error)))"])
+            throw SessionError(.storeUnavailable, "the session could not be stored")
+        }
+        return commit
+    }
+
+    private func idleWindow(permanent: Bool) -> Int64 {
+        permanent ? configuration.permanentLifetime : configuration.idleTimeout
+    }
+
+    private func commitNew(_ snapshot: SessionSnapshot, client: SessionClientInfo, store: any SessionStore, into commit: inout SessionCommit) async throws {
+        if snapshot.invalidateRequested || snapshot.values.isEmpty {
+            // Nothing to keep; clear out whatever stale cookie the browser may hold.
+            if snapshot.modified {
+                commit.setCookies.append(deletionCookie())
+                commit.varyCookie = true
+            }
+            return
+        }
+        guard snapshot.modified else { return }
+        let now = clock()
+        let permanent = snapshot.isPermanent
+        let absolute = now + configuration.absoluteLifetime
+        let record = StoredSession(
+            values: snapshot.values,
+            createdAt: now,
+            expiresAt: now + idleWindow(permanent: permanent),
+            absoluteExpiresAt: absolute,
+            userAgent: client.userAgent,
+            ipAddress: client.ipAddress
+        )
+        var id = SessionID()
+        do {
+            try await store.create(id.storageKey, record)
+        } catch let error as SessionStoreError where error.code == .alreadyExists {
+            // 2^-256 odds, or a broken random source: never share a record; try once more.
+            id = SessionID()
+            try await store.create(id.storageKey, record)
+        }
+        commit.setCookies.append(try sessionCookie(value: id.cookieValue, expires: permanent ? record.expiresAt : nil))
+        commit.varyCookie = true
+    }
+
+    private func commitExisting(_ origin: ServerSessionOrigin, snapshot: SessionSnapshot, store: any SessionStore, into commit: inout SessionCommit) async throws {
+        var key = origin.id.storageKey
+        if snapshot.invalidateRequested || (snapshot.modified && snapshot.values.isEmpty) {
+            try await store.delete(key)
+            commit.setCookies.append(deletionCookie())
+            commit.varyCookie = true
+            return
+        }
+        let now = clock()
+        let permanent = snapshot.isPermanent
+        let window = idleWindow(permanent: permanent)
+        let expiresAt = min(now + window, origin.record.absoluteExpiresAt)
+        let wasPermanent = (try? origin.record.values[Session.permanentKey]?.flaskValue()) == .bool(true)
+
+        var id = origin.id
+        if snapshot.regenerateRequested {
+            let newID = SessionID()
+            guard try await store.rename(key, to: newID.storageKey) else { return revoked(&commit) }
+            id = newID
+            key = newID.storageKey
+        }
+        var extended = false
+        if snapshot.modified {
+            guard try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) else { return revoked(&commit) }
+            extended = true
+        } else if Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction || id != origin.id {
+            guard try await store.touch(key, expiresAt: expiresAt) else { return revoked(&commit) }
+            extended = true
+        }
+        // The cookie changes when the ID does, when permanence does, and a permanent cookie's
+        // Expires slides with each extension of the session.
+        if id != origin.id || permanent != wasPermanent || (permanent && extended) {
+            commit.setCookies.append(try sessionCookie(value: id.cookieValue, expires: permanent ? expiresAt : nil))
+            commit.varyCookie = true
+        }
+    }
+
+    /// The session was deleted while this request ran (a logout elsewhere, a revocation): it is not
+    /// re-created, and the browser is told to forget it.
+    private func revoked(_ commit: inout SessionCommit) {
+        logger.debug("session was deleted during the request; not resurrected")
+        commit.setCookies.append(deletionCookie())
+        commit.varyCookie = true
+    }
+}
