@@ -110,7 +110,8 @@ class Server:
 
 def _base_env() -> dict[str, str]:
     env = dict(os.environ)
-    for k in ("FLASK_SECRET_KEY", "FLASK_SECRET_KEY_FALLBACKS", "FLASK_SESSION_LIFETIME", "SESSIONKIT_SECRET"):
+    for k in ("FLASK_SECRET_KEY", "FLASK_SECRET_KEY_FALLBACKS", "FLASK_SESSION_LIFETIME", "SESSIONKIT_SECRET",
+              "SESSIONKIT_SECRET_FALLBACKS"):
         env.pop(k, None)
     env["PYTHONUNBUFFERED"] = "1"
     return env

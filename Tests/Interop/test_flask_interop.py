@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -28,6 +29,7 @@ import servers
 
 SECRET = "interop-secret-7c1e2a"          # both main servers
 OTHER = "interop-wrong-secret-0b9d"        # a third secret: its cookies must be rejected
+NATIVE_SECRET = "interop-native-secret-at-least-32-bytes-long"  # native formats need >= 32 bytes
 NEW = "interop-rotated-secret-55aa"        # key rotation: the new SECRET_KEY, SECRET the fallback
 DEFAULT_MAX_AGE = 31 * 24 * 3600           # PERMANENT_SESSION_LIFETIME default, seconds
 DELETE_SESSION = "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Path=/"
@@ -143,6 +145,10 @@ def call(server, method: str, path: str, cookie: str | bytes | None = None, para
     headers = {}
     if cookie is not None:
         headers["Cookie"] = cookie
+    if isinstance(params, dict):
+        # spaces as %20 (not '+'), so that these checks do not depend on '+' decoding, which
+        # test_query_plus_is_space checks on its own
+        params = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
     r = requests.request(method, server.url(path), headers=headers, params=params, data=data,
                          allow_redirects=False, timeout=20)
     raw = r.raw.headers
@@ -675,6 +681,19 @@ def test_cookie_header_raw_utf8_bytes(flask_srv, peer):
     assert_same(rf, rp, same, what="raw UTF-8 bytes in the Cookie header")
 
 
+@pytest.mark.parametrize("query", ["value=a+b", "value=a%20b", "value=a%2Bb", "value=%E7%94%A8+x"])
+def test_query_plus_is_space(flask_srv, peer, query):
+    """Werkzeug decodes query strings as form data: '+' is a space, '%2B' a plus (checked on
+    /cookie/set, which does not depend on the session codec)."""
+    rf, rp, same = pair(flask_srv, peer, "GET", "/cookie/set", params=query)
+    assert_same(rf, rp, same, what="query decoding")
+    expected = urllib.parse.parse_qs(query)["value"][0]
+    for a, b in ((flask_srv, peer), (peer, flask_srv)):
+        r = call(a, "GET", "/cookie/set", params=query)
+        g = call(b, "GET", "/cookie/get", f"user={r.cookie('user')}")
+        assert g.text == expected, f"/cookie/set?{query} on {a.name}, /cookie/get on {b.name}:\n{r.describe()}\n{g.describe()}"
+
+
 # ------------------------------------------------------------------------------------------------
 # The demo's own formats are not Flask's
 # ------------------------------------------------------------------------------------------------
@@ -683,7 +702,7 @@ def test_cookie_header_raw_utf8_bytes(flask_srv, peer):
 def test_native_formats_are_not_flask_readable(workdir, flask_srv, fmt):
     if servers.peer_kind() != "demo":
         pytest.skip("only for the demo (SESSIONKIT_INTEROP_PEER=flask)")
-    d = servers.start_demo(workdir, SECRET, flask_compat=False, fmt=fmt, name=f"demo-{fmt}")
+    d = servers.start_demo(workdir, NATIVE_SECRET, flask_compat=False, fmt=fmt, name=f"demo-{fmt}")
     try:
         r = call(d, "GET", "/", params={"username": "native"})
         c = r.cookie() or next((h.split(";")[0].split("=", 1)[1] for h in r.set_cookie), None)
