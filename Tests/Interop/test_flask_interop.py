@@ -512,14 +512,54 @@ def test_duplicate_session_cookies_valid_first(flask_srv, peer):
         assert rf.text == "first"
 
 
-@pytest.mark.xfail(servers.peer_kind() == "demo", strict=False,
-                   reason="known design difference: DESIGN.md has the engine take the first session cookie "
-                          "that verifies; Flask takes the first one even when it is invalid (FORMAT.md section 4)")
 def test_duplicate_session_cookies_invalid_first(flask_srv, peer):
+    """Flask takes the first session cookie even when it is invalid (FORMAT.md section 4)."""
     good = craft(SECRET, {"username": "second"})
     rf, rp, same = pair(flask_srv, peer, "GET", "/get", f"session=garbage.x.y; session={good}")
     assert rf.text == "not set"
     assert_same(rf, rp, same, what="two session cookies, the first invalid")
+
+
+ODD_TYPED_SESSIONS = [{"n": 2**63 - 1}, {"n": 2**64}, {"n": 2**70}, {"n": -(2**63)}, {"n": 1.5}, {"n": True},
+                      {"n": "x"}, {"n": None}, {"n": [1]}, {"username": 5}, {"username": None},
+                      {"username": ["a"]}, {"username": True}, {"username": {"a": 1}}, {"_permanent": "yes"}]
+
+
+@pytest.fixture
+def own_peer(workdir):
+    """A peer of its own, for tests that may bring it down."""
+    s = start_peer(workdir, SECRET, name="peer-own")
+    yield s
+    s.stop()
+
+
+def test_validly_signed_odd_values_do_not_crash(flask_srv, own_peer):
+    """Sessions that a Flask app could have written with other types (big ints, floats, None...):
+    the peer must answer every request and stay up. (Flask itself answers 200 or 500 here; only
+    survival is checked, not Flask's Python arithmetic.)"""
+    peer = own_peer
+    problems = []
+    for data in ODD_TYPED_SESSIONS:
+        c = craft(SECRET, data)
+        for path in ("/counter", "/get", "/", "/delete/"):
+            flask_answer = call(flask_srv, "GET", path, sess(c))
+            try:
+                r = call(peer, "GET", path, sess(c))
+                answer = f"{r.status} {r.body[:60]!r}"
+            except requests.RequestException as e:
+                answer = f"no response ({type(e).__name__})"
+            alive = peer.proc.poll() is None
+            if answer.startswith("no response") or not alive:
+                problems.append(f"GET {path} with a session {data!r}: {peer.name} gave {answer}, "
+                                f"process {'alive' if alive else 'exited with ' + str(peer.proc.returncode)}; "
+                                f"Flask gave {flask_answer.status} {flask_answer.body[:60]!r}")
+                if not alive:
+                    crash = [ln for ln in peer.log_tail(400).splitlines() if "runtime failure" in ln or " at /" in ln]
+                    problems.append("    " + "\n    ".join(crash[:4]))
+                    break
+        if peer.proc.poll() is not None:
+            break
+    assert not problems, "\n".join(problems)
 
 
 def test_crafted_cookies_control(flask_srv, peer):
