@@ -178,6 +178,28 @@ def test_cart_add_and_keep(browser, tmp_root, capsys):
     assert browser.text("#who") == "alice"
 
 
+def test_cart_remove_one(browser):
+    browser.open("/app/cart")
+    browser.add("coffee")
+    assert browser.cart() == {"apple": "2", "coffee": "1", "tea": "1"}
+    row = next(r for r in browser.all("#cart tr.item") if r.find_element(By.CSS_SELECTOR, "td.name").text == "coffee")
+    row.find_element(By.CSS_SELECTOR, "button").click()
+    browser.wait(lambda: "coffee" not in browser.cart(), "coffee to leave the cart")
+    assert browser.cart() == {"apple": "2", "tea": "1"}
+
+
+def test_login_rejects_an_empty_name(second_browser):
+    b = second_browser
+    b.open("/app/login")
+    # the input is `required`; drop that to let the server see an empty (blank) name
+    b.driver.execute_script("document.getElementById('username').removeAttribute('required')")
+    b.find("#username").send_keys("   ")
+    b.find("#submit").click()
+    b.wait(lambda: b.path() == "/app/login" and b.exists("div.flash"), "the login page with an error")
+    assert b.flashes() == ["Please enter a username (at most 64 characters)."]
+    assert not b.exists("#who")
+
+
 def test_login_session_stays_persistent(browser, demo, tmp_root):
     """The login makes the session permanent (Flask's session.permanent): its cookie must keep an
     expiry date when later requests re-issue it, or the browser drops the login when it closes."""
@@ -242,6 +264,39 @@ def test_second_profile_is_isolated(browser, second_browser):
     browser.open("/app/cart")
     assert browser.cart() == {"apple": "2", "tea": "1"}
     assert browser.text("#who") == "alice"
+
+
+def test_flask_compat_browser_session_read_by_flask(tmp_root):
+    """The demo in Flask-compatible mode: what a real browser holds after login and cart is a Flask
+    session cookie that the Flask reference app (same secret) reads, and the reverse."""
+    secret = "browser-flask-compat-secret"
+    demo = servers.start_demo(tmp_root, secret, flask_compat=True, name="demo-flask-compat")
+    flask = servers.start_flask(tmp_root, secret, name="flask")
+    b = None
+    try:
+        b = Browser(tmp_root, "flask-compat", demo.base)
+        b.login("carla")
+        assert b.flashes() == ["Welcome, carla! You are logged in."]
+        b.open("/app/cart")
+        b.add("bread")
+        cookie = {c["name"]: c for c in b.driver.get_cookies()}["session"]
+        assert cookie["httpOnly"] and "expiry" in cookie, cookie
+        r = requests.get(flask.url("/get"), headers={"Cookie": f"session={cookie['value']}"}, timeout=10)
+        assert (r.status_code, r.text) == (200, "carla")
+        # Flask writes to the session (POST /login as someone else); the browser takes Flask's cookie
+        r = requests.post(flask.url("/login"), data={"username": "from-flask"},
+                          headers={"Cookie": f"session={cookie['value']}"}, timeout=10)
+        value = r.raw.headers.getlist("Set-Cookie")[0].split(";", 1)[0].split("=", 1)[1]
+        b.driver.delete_cookie("session")
+        b.driver.add_cookie({"name": "session", "value": value, "path": "/", "httpOnly": True})
+        b.open("/app/cart")
+        assert b.text("#who") == "from-flask"
+        assert b.cart() == {"bread": "1"}  # the cart written by the demo survived Flask's rewrite
+    finally:
+        if b:
+            b.quit()
+        flask.stop()
+        demo.stop()
 
 
 def test_logout(browser):

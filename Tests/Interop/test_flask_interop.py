@@ -755,13 +755,50 @@ def test_query_plus_is_space(flask_srv, peer, query):
 
 
 # ------------------------------------------------------------------------------------------------
+# The demo's HTML pages in Flask-compatible mode write sessions a Flask app can read
+# ------------------------------------------------------------------------------------------------
+
+def demo_only():
+    if servers.peer_kind() != "demo":
+        pytest.skip("the /app pages exist only in the demo (SESSIONKIT_INTEROP_PEER=flask)")
+
+
+def test_demo_pages_sessions_are_flask_sessions(flask_srv, peer):
+    """Login, flash and cart through the demo's /app pages: the cookie decodes with Flask's own
+    serializer, flashes in Flask's format (session['_flashes'] = [(category, message)]), and Flask's
+    /get reads the user."""
+    demo_only()
+    r = call(peer, "POST", "/app/login", data={"username": "zoë"})
+    assert r.status == 303 and len(r.set_cookie) == 1 and "Expires=" in r.set_cookie[0], r.describe()
+    data = decode(SECRET, r.cookie())
+    assert data.get("username") == "zoë" and data.get("_permanent") is True, data
+    assert data.get("_flashes") == [("success", "Welcome, zoë! You are logged in.")], data
+    c = sess(r.cookie())
+    g = call(flask_srv, "GET", "/get", c)
+    assert (g.status, g.text) == (200, "zoë"), g.describe()
+    for item in ("apple", "apple", "tea"):
+        r = call(peer, "POST", "/app/cart/add", c, data={"item": item})
+        assert r.status == 303 and r.cookie(), r.describe()
+        c = sess(r.cookie())
+    data = decode(SECRET, c.split("=", 1)[1])
+    assert data.get("username") == "zoë", data
+    assert {k: v for k, v in data.items() if k not in ("_flashes", "visits")} == \
+        {"_permanent": True, "username": "zoë", "cart": {"apple": 2, "tea": 1}}, data
+    # Flask continues the session (and refreshes the permanent cookie); the demo reads Flask's cookie
+    g = call(flask_srv, "GET", "/counter", c)
+    assert g.text == "1" and "Expires=" in g.set_cookie[0], g.describe()
+    page = call(peer, "GET", "/app/cart", sess(g.cookie()))
+    assert page.status == 200 and "zoë" in page.text, page.describe()
+    assert re.search(r'<td class="name">apple</td><td class="quantity">2</td>', page.text), page.text
+
+
+# ------------------------------------------------------------------------------------------------
 # The demo's own formats are not Flask's
 # ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["encrypted", "signed"])
 def test_native_formats_are_not_flask_readable(workdir, flask_srv, fmt):
-    if servers.peer_kind() != "demo":
-        pytest.skip("only for the demo (SESSIONKIT_INTEROP_PEER=flask)")
+    demo_only()
     d = servers.start_demo(workdir, NATIVE_SECRET, flask_compat=False, fmt=fmt, name=f"demo-{fmt}")
     try:
         r = call(d, "GET", "/", params={"username": "native"})
