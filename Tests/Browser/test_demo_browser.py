@@ -24,9 +24,10 @@ os.environ.pop("SE_CHROMEDRIVER", None)  # it silently overrides the driver path
 os.environ["SE_OFFLINE"] = "true"        # never let Selenium Manager go online
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException  # noqa: E402
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -75,8 +76,18 @@ class Browser:
         self.driver.get(self.base + path)
 
     def wait(self, cond, what: str, timeout: float = 10):
-        return WebDriverWait(self.driver, timeout).until(lambda d: cond(), message=f"waiting for {what}; page:\n"
-                                                         + self.driver.page_source[:3000])
+        try:
+            return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)) \
+                .until(lambda d: cond())
+        except Exception as e:
+            raise AssertionError(f"waiting for {what}: {e!r}; page:\n{self.driver.page_source[:3000]}") from None
+
+    def click_and_load(self, element):
+        """Clicks a submit button and waits until the next page has replaced this one."""
+        old = self.find("html")
+        element.click()
+        WebDriverWait(self.driver, 15).until(EC.staleness_of(old))
+        self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete", "page load")
 
     def find(self, css: str):
         return self.driver.find_element(By.CSS_SELECTOR, css)
@@ -106,12 +117,12 @@ class Browser:
         self.open("/app/login")
         self.find("#username").clear()
         self.find("#username").send_keys(name)
-        self.find("#submit").click()
+        self.click_and_load(self.find("#submit"))
         self.wait(lambda: self.path() == "/app" and self.exists("div.flash"), "the page after login")
 
     def add(self, item: str):
         Select(self.find("select#item")).select_by_value(item)
-        self.find("#add").click()
+        self.click_and_load(self.find("#add"))
         self.wait(lambda: self.path() == "/app/cart" and f"Added one {item}." in self.flashes(),
                   f"the flash after adding {item}")
 
@@ -183,7 +194,7 @@ def test_cart_remove_one(browser):
     browser.add("coffee")
     assert browser.cart() == {"apple": "2", "coffee": "1", "tea": "1"}
     row = next(r for r in browser.all("#cart tr.item") if r.find_element(By.CSS_SELECTOR, "td.name").text == "coffee")
-    row.find_element(By.CSS_SELECTOR, "button").click()
+    browser.click_and_load(row.find_element(By.CSS_SELECTOR, "button"))
     browser.wait(lambda: "coffee" not in browser.cart(), "coffee to leave the cart")
     assert browser.cart() == {"apple": "2", "tea": "1"}
 
@@ -194,7 +205,7 @@ def test_login_rejects_an_empty_name(second_browser):
     # the input is `required`; drop that to let the server see an empty (blank) name
     b.driver.execute_script("document.getElementById('username').removeAttribute('required')")
     b.find("#username").send_keys("   ")
-    b.find("#submit").click()
+    b.click_and_load(b.find("#submit"))
     b.wait(lambda: b.path() == "/app/login" and b.exists("div.flash"), "the login page with an error")
     assert b.flashes() == ["Please enter a username (at most 64 characters)."]
     assert not b.exists("#who")
@@ -301,7 +312,7 @@ def test_flask_compat_browser_session_read_by_flask(tmp_root):
 
 def test_logout(browser):
     browser.open("/app")
-    browser.find("#logout").click()
+    browser.click_and_load(browser.find("#logout"))
     browser.wait(lambda: browser.path() == "/app" and browser.exists("div.flash"), "the page after logout")
     assert browser.flashes() == ["Goodbye, alice. You are logged out."]
     assert not browser.exists("#who") and browser.exists("#login-link")
