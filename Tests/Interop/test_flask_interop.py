@@ -405,6 +405,40 @@ def test_session_values_cross(flask_srv, peer, kind):
         assert (g.status, g.text) == (200, name), f"{a.name} -> {b.name}:\n{r.describe()}\n{g.describe()}"
 
 
+def test_large_session_at_the_browser_limit(flask_srv, peer):
+    """The largest session cookie a browser keeps (name=value 4096 bytes; Flask warns above a
+    4093-byte header but sends it): equal on both servers, and it crosses both ways."""
+    import random
+    import string
+    rnd = random.Random(3)
+    base = "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(6000))  # compresses little
+
+    def size(n):
+        h = call(flask_srv, "GET", "/", params={"username": base[:n]}).set_cookie[0]
+        return len(h.split(";", 1)[0].encode())
+
+    lo, hi = 1000, 6000  # largest n with name=value <= 4096
+    while hi - lo > 1:
+        m = (lo + hi) // 2
+        lo, hi = (m, hi) if size(m) <= 4096 else (lo, m)
+    name = base[:lo]
+    rf, rp, same = pair(flask_srv, peer, "GET", "/", params={"username": name})
+    assert_same(rf, rp, same, what=f"a {len(rf.set_cookie[0])}-byte Set-Cookie")
+    for a, b in ((flask_srv, peer), (peer, flask_srv)):
+        c = call(a, "GET", "/", params={"username": name}).cookie()
+        assert call(b, "GET", "/get", sess(c)).text == name
+
+
+def test_session_cookie_header_variants(flask_srv, peer):
+    """How the session cookie may arrive: quoted (Werkzeug unquotes it), among other cookies,
+    with spaces around '='."""
+    v = craft(SECRET, {"username": "alice"})
+    for header in (f'session="{v}"', f"a=1; session={v}; b=2", f"session = {v} ;x=y", f"user=\"a\073b\"; session={v}",
+                   f"Session={v}", f"session_x={v}", f"xsession={v}"):
+        rf, rp, same = pair(flask_srv, peer, "GET", "/get", header)
+        assert_same(rf, rp, same, what=f"Cookie: {header[:60]}")
+
+
 def test_typed_values_cross(flask_srv, peer):
     probe = call(peer, "GET", "/typed/get")
     if probe.status == 404:
@@ -650,6 +684,29 @@ def test_rotation_peer_reads_flask_cookie_with_fallback(flask_srv, peer, flask_r
     assert call(peer_rotated, "GET", "/get", sess(craft(NEW, {"username": "n"}))).text == "n"
     r = call(peer_rotated, "GET", "/get", sess(craft(OTHER, {"username": "eve"})))
     assert (r.status, r.text) == (200, "not set"), r.describe()
+
+
+def test_rotation_two_fallbacks(workdir):
+    """SECRET_KEY_FALLBACKS with two old keys (oldest first): cookies signed by either are read and
+    re-signed with the current key, the same on both servers."""
+    older = "interop-oldest-secret-1"
+    f = servers.start_flask(workdir, NEW, fallbacks=[older, SECRET], name="flask-2fb")
+    try:
+        p = start_peer(workdir, NEW, fallbacks=[older, SECRET], name="peer-2fb")
+        try:
+            for key in (older, SECRET, NEW):
+                c = craft(key, {"username": f"k-{key[-4:]}"})
+                rf, rp, same = pair(f, p, "GET", "/counter", sess(c))
+                assert_same(rf, rp, same, what=f"signed with {key}")
+                assert decode(NEW, rp.cookie()) == {"n": 1, "username": f"k-{key[-4:]}"}
+            c = craft(OTHER, {"username": "eve"})
+            rf, rp, same = pair(f, p, "GET", "/get", sess(c))
+            assert_same(rf, rp, same)
+            assert rp.text == "not set"
+        finally:
+            p.stop()
+    finally:
+        f.stop()
 
 
 # ------------------------------------------------------------------------------------------------
