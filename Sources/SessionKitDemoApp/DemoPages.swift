@@ -17,9 +17,9 @@ struct DemoPages: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("/app") { _, context in
             let session = context.session
-            let visits = session.get("visits", default: 0) + 1
+            let visits = session.get("visits", default: 0).addingReportingOverflow(1).partialValue
             session["visits"] = visits
-            let cartCount = (session[Self.cartKey] ?? [:]).values.reduce(0, +)
+            let cartCount = (session[Self.cartKey] ?? [:]).values.reduce(0) { $0.addingReportingOverflow(max(0, $1)).partialValue }
             return page("home", title: "Home", context: context, values: ["visits": visits, "cartCount": cartCount])
         }
         router.get("/app/login") { _, context in
@@ -56,7 +56,7 @@ struct DemoPages: Sendable {
             let item = try await DemoForm(request: request)["item"] ?? ""
             guard Self.catalog.contains(item) else { throw HTTPError(.badRequest, message: "unknown item") }
             var cart = context.session[Self.cartKey] ?? [:]
-            cart[item, default: 0] += 1
+            cart[item] = min(cart[item, default: 0], 999) + 1
             context.session[Self.cartKey] = cart
             context.session.flash("Added one \(item).", category: "success")
             return Response.redirect(to: "/app/cart", type: .normal)

@@ -40,7 +40,7 @@ public enum DemoRouter {
     /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.
     static func addTutorialRoutes(to router: Router<Context>) {
         router.get("/") { request, context in
-            context.session["username"] = request.uri.queryParameters.get("username") ?? "admin"
+            context.session["username"] = DemoQuery(request)["username"] ?? "admin"
             return html("Session set")
         }
         router.get("/get") { _, context in
@@ -65,13 +65,14 @@ public enum DemoRouter {
             return html("logged in as \(username)")
         }
         router.get("/counter") { _, context in
-            let n = context.session.get("n", default: 0) + 1
-            context.session["n"] = n
-            return html(String(n))
+            let n = DemoCounter.increment(context.session.flaskValue("n"))
+            context.session.setFlaskValue(n, for: "n")
+            return html(DemoCounter.text(n))
         }
         router.get("/cookie/set") { request, _ in
-            let value = request.uri.queryParameters.get("value") ?? "flask-user"
-            guard let maxAge = Int(request.uri.queryParameters.get("max_age") ?? "3600") else {
+            let query = DemoQuery(request)
+            let value = query["value"] ?? "flask-user"
+            guard let maxAge = Int(query["max_age"] ?? "3600") else {
                 throw HTTPError(.badRequest, message: "max_age must be an integer")
             }
             var response = html("cookie set")

