@@ -12,8 +12,9 @@ import Synchronization
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
 /// an update whose row is gone or expired changes nothing and reports `false`. Writes go through one
 /// writer connection, reads through a few reader connections (WAL lets them read while it writes);
-/// each connection runs one statement at a time, so every write has committed when it returns. The schema is created or migrated at
-/// start-up and versioned with `PRAGMA user_version`.
+/// each connection runs one statement at a time, so every write has committed when it returns.
+/// The schema is created or migrated at start-up and versioned with `PRAGMA user_version`.
+/// `synchronous = NORMAL`: a power loss may drop the last writes, never corrupt the file.
 ///
 /// The database opens on first use; call ``migrate()`` at start-up to fail early, and run the store
 /// as a `Service` to remove expired sessions in batches and close the connections on shutdown.
