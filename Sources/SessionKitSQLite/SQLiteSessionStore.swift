@@ -7,12 +7,14 @@ import Synchronization
 /// The embedded default for server-side sessions: one SQLite file in WAL mode.
 ///
 /// One table keyed by the storage key (a SHA-256, as a BLOB primary key) holds each session's
-/// values as one compact BLOB next to indexed `expires_at` and `user_id` columns. Every operation
+/// values as one compact BLOB next to indexed `expires_at` and `user_id` columns. Every write
 /// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
 /// an update whose row is gone or expired changes nothing and reports `false`. Writes go through one
-/// writer connection, reads through a few reader connections. The schema is created or migrated at
-/// start-up and versioned with `PRAGMA user_version`.
+/// writer connection, reads through a few reader connections (WAL lets them read while it writes);
+/// each connection runs one statement at a time, so every write has committed when it returns.
+/// The schema is created or migrated at start-up and versioned with `PRAGMA user_version`.
+/// `synchronous = NORMAL`: a power loss may drop the last writes, never corrupt the file.
 ///
 /// The database opens on first use; call ``migrate()`` at start-up to fail early, and run the store
 /// as a `Service` to remove expired sessions in batches and close the connections on shutdown.
@@ -24,23 +26,22 @@ import Synchronization
 /// try await group.run()                                            // cleanup; closes on shutdown
 /// ```
 public final class SQLiteSessionStore: SessionUserIndex, Service {
-    private final class OpenConnections: Sendable {
-        let writer: SQLiteConnection
-        let readers: [SQLiteConnection]
-        private let nextReader = Atomic<Int>(0)
+    private struct OpenConnections: Sendable {
+        /// The one connection that writes.
+        let writer: SQLiteConnectionPool
+        /// The connections that read (the writer when there are none).
+        let readers: SQLiteConnectionPool
 
-        init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
-            self.writer = writer
-            self.readers = readers
+        var all: [SQLiteConnection] {
+            writer === readers ? writer.connections : writer.connections + readers.connections
         }
 
-        var reader: SQLiteConnection {
-            guard !readers.isEmpty else { return writer }
-            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-            return readers[Int(UInt(bitPattern: index) % UInt(readers.count))]
+        /// Waits for the statements in flight, then closes every connection.
+        func close() async throws {
+            var connections = await writer.drain()
+            if writer !== readers { connections += await readers.drain() }
+            for connection in connections { try await connection.close() }
         }
-
-        var all: [SQLiteConnection] { [writer] + readers }
     }
 
     private enum State: Sendable {
@@ -103,7 +104,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             return state
         }
         guard case .opening(let task) = previous, let connections = try? await task.value else { return }
-        for connection in connections.all { try await connection.close() }
+        try await connections.close()
     }
 
     /// Opens the database, then removes expired sessions every
@@ -163,7 +164,8 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             for connection in [writer] + readers { try? await connection.close() }
             throw error
         }
-        return OpenConnections(writer: writer, readers: readers)
+        let writerPool = SQLiteConnectionPool([writer])
+        return OpenConnections(writer: writerPool, readers: readers.isEmpty ? writerPool : SQLiteConnectionPool(readers))
     }
 
     /// Creates the schema in an empty database or migrates an older one, in one transaction.
@@ -216,7 +218,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
         let connections = try await connections()
-        let rows = try await run(connections.reader, """
+        let rows = try await run(connections.readers, """
             SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE key_hash = ?1 AND expires_at > ?2
             """, [Self.blob(key), .integer(Int(clock()))])
@@ -304,13 +306,15 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
         let connections = try await connections()
         let now = SQLiteData.integer(Int(clock()))
-        // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
-        _ = try await run(connections.writer, "DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now])
         do {
-            let rows = try await run(connections.writer, """
-                UPDATE \(Self.table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
-                """, [Self.blob(old), Self.blob(new), now], wrapErrors: false)
-            return !rows.isEmpty
+            return try await connections.writer.withConnection { writer in
+                // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
+                _ = try await writer.query("DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now])
+                let rows = try await writer.query("""
+                    UPDATE \(Self.table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
+                    """, [Self.blob(old), Self.blob(new), now])
+                return !rows.isEmpty
+            }
         } catch let error as SQLiteError where Self.isUniqueViolation(error) {
             throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
         } catch {
@@ -337,7 +341,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
         let connections = try await connections()
-        let rows = try await run(connections.reader, """
+        let rows = try await run(connections.readers, """
             SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
             """, [.text(userID), .integer(Int(clock()))])
@@ -368,11 +372,11 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     // MARK: Helpers
 
-    private func run(_ connection: SQLiteConnection, _ sql: String, _ binds: [SQLiteData], wrapErrors: Bool = true) async throws -> [SQLiteRow] {
+    private func run(_ pool: SQLiteConnectionPool, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         do {
-            return try await connection.query(sql, binds)
+            return try await pool.withConnection { try await $0.query(sql, binds) }
         } catch {
-            throw wrapErrors ? Self.wrap(error) : error
+            throw Self.wrap(error)
         }
     }
 

@@ -262,14 +262,15 @@ public enum SessionStoreContract {
     static func deleteRacingSlowUpdate(_ context: SessionStoreContractContext) async throws {
         let inner = try await context.makeStore()
         let slow = FaultInjectingSessionStore(inner)
-        slow.setLatency(.milliseconds(200), for: [.apply, .touch])
+        slow.hold([.apply, .touch])
         let key = SessionID().storageKey
         try await inner.create(key, newSession(context, ["a": json("1")]))
         let expiresAt = context.now + idle
         async let update = slow.apply(.update(set: ["b": json("2")], remove: []), to: key, expiresAt: expiresAt)
         async let touched = slow.touch(key, expiresAt: expiresAt)
-        try await Task.sleep(for: .milliseconds(20))
-        try await inner.delete(key)   // logout while a slow request is in flight
+        await slow.waitForHeldCalls(2)   // both writes are in flight...
+        try await inner.delete(key)      // ...when a logout deletes the session
+        slow.release()
         let (applied, wasTouched) = try await (update, touched)
         try context.expect(!applied, "a slow apply landing after a delete must return false")
         try context.expect(!wasTouched, "a slow touch landing after a delete must return false")

@@ -188,4 +188,35 @@ struct SQLiteSessionStoreTests {
             #expect(try await reopened.removeExpired() == 0)
         }
     }
+
+    @Test func readsSeeEveryCompletedWrite() async throws {
+        // Other tasks keep the reader and writer connections busy meanwhile.
+        try await Self.withStores { stores in
+            let store = stores.make(configure: { $0.readerCount = 2 })
+            let now = systemSessionClock()
+            let key = SessionID().storageKey
+            let noise = SessionID().storageKey
+            try await store.create(key, Self.session(now))
+            try await store.create(noise, Self.session(now))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        for index in 0..<200 {
+                            _ = try await store.load(noise)
+                            _ = try await store.apply(.update(set: ["x": SessionValue(json: Array("\(index)".utf8))], remove: []), to: noise, expiresAt: now + 1800)
+                        }
+                    }
+                }
+                group.addTask {
+                    for index in 0..<200 {
+                        let value = SessionValue(json: Array("\(index)".utf8))
+                        #expect(try await store.apply(.update(set: ["n": value], remove: []), to: key, expiresAt: now + 1800))
+                        let loaded = try await store.load(key)?.values["n"]?.jsonBytes
+                        #expect(loaded == value.jsonBytes, "write \(index) not visible to the next read")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
 }

@@ -3,8 +3,9 @@ import Synchronization
 /// A wrapper for tests of failure handling: forwards to another store, but can fail chosen
 /// operations (always, or at a rate from a seeded generator), delay them, and counts every call.
 ///
-/// Latency is applied first (with `Task.sleep`, so it honours cancellation), then the failure
-/// decision, then the call is forwarded. Every call is counted, failed ones included.
+/// A call is counted first (failed ones included), then waits at the gate if its operation is
+/// held (``hold(_:)``, for deterministic races), then sleeps the injected latency (`Task.sleep`,
+/// so it honours cancellation), then fails or is forwarded.
 ///
 /// ```swift
 /// let store = FaultInjectingSessionStore(MemorySessionStore())
@@ -12,6 +13,13 @@ import Synchronization
 /// store.setLatency(.milliseconds(50), for: [.apply])
 /// // ... run a request through the engine ...
 /// #expect(store.writeCount == 0)                      // nothing was written
+///
+/// store.hold([.apply])                                // a slow request, deterministically:
+/// async let applied = store.apply(delta, to: key, expiresAt: deadline)
+/// await store.waitForHeldCalls(1)                     // it has arrived at the store
+/// try await store.delete(key)                         // a logout overtakes it
+/// store.release()
+/// #expect(try await applied == false)
 /// ```
 public final class FaultInjectingSessionStore: SessionStore {
     /// An operation of ``SessionStore``.
@@ -29,6 +37,8 @@ public final class FaultInjectingSessionStore: SessionStore {
         var latency: [Operation: Duration] = [:]
         var calls: [Operation: Int] = [:]
         var rng: SplitMix64
+        var held: Set<Operation> = []
+        var heldCalls: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The wrapped store.
@@ -69,12 +79,37 @@ public final class FaultInjectingSessionStore: SessionStore {
         }
     }
 
-    /// Stops every injected failure and delay (the counts stay).
+    /// Stops every injected failure and delay and releases held calls (the counts stay).
     public func heal() {
         state.withLock {
             $0.alwaysFail = []
             $0.failureRate = 0
             $0.latency = [:]
+        }
+        release()
+    }
+
+    // MARK: Holding
+
+    /// Makes calls of `operations` wait at a gate until ``release()``.
+    public func hold(_ operations: Set<Operation>) {
+        state.withLock { $0.held = operations }
+    }
+
+    /// Lets every held call continue and stops holding.
+    public func release() {
+        let waiting = state.withLock { state in
+            state.held = []
+            defer { state.heldCalls = [] }
+            return state.heldCalls
+        }
+        for call in waiting { call.resume() }
+    }
+
+    /// Returns once at least `count` calls are waiting at the gate.
+    public func waitForHeldCalls(_ count: Int) async {
+        while state.withLock({ $0.heldCalls.count }) < count {
+            try? await Task.sleep(for: .milliseconds(1))
         }
     }
 
@@ -101,8 +136,21 @@ public final class FaultInjectingSessionStore: SessionStore {
     }
 
     private func intercept(_ operation: Operation) async throws {
-        let (latency, shouldFail) = state.withLock { state -> (Duration?, Bool) in
+        let mustWait = state.withLock { state in
             state.calls[operation, default: 0] += 1
+            return state.held.contains(operation)
+        }
+        if mustWait {
+            await withCheckedContinuation { (call: CheckedContinuation<Void, Never>) in
+                let released = state.withLock { state in
+                    guard state.held.contains(operation) else { return true }
+                    state.heldCalls.append(call)
+                    return false
+                }
+                if released { call.resume() }
+            }
+        }
+        let (latency, shouldFail) = state.withLock { state -> (Duration?, Bool) in
             var fail = state.alwaysFail.contains(operation)
             if !fail, state.failureRate > 0, state.rateOperations.contains(operation) {
                 let draw = Double(state.rng.next() >> 11) / Double(1 << 53)
@@ -149,20 +197,5 @@ public final class FaultInjectingSessionStore: SessionStore {
     public func removeExpired() async throws -> Int {
         try await intercept(.removeExpired)
         return try await base.removeExpired()
-    }
-}
-
-/// A small seeded generator (SplitMix64) for reproducible fault injection; not for secrets.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -20,6 +20,12 @@ import Darwin
 ///   change different keys both win.
 /// - Every write caps `expiresAt` at the session's `absoluteExpiresAt`.
 ///
+/// How the engine uses it: a new session that gets values is ``create(_:_:)``d under a fresh
+/// ``SessionID``; a changed session is updated with ``apply(_:to:expiresAt:)`` and its snapshot's
+/// delta; a session that was only read gets a throttled ``touch(_:expiresAt:)``; `regenerateID()` is
+/// ``rename(_:to:)`` (then `apply` for changes made in the same request); `invalidate()` is
+/// ``delete(_:)``. A `false` from a write means the session is gone: the request must not re-create it.
+///
 /// ```swift
 /// let key = SessionID().storageKey
 /// try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 1800, absoluteExpiresAt: now + 86_400))

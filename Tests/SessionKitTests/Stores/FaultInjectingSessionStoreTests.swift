@@ -64,3 +64,22 @@ struct FaultInjectingSessionStoreTests {
         await #expect(throws: Down.self) { try await store.delete(SessionID().storageKey) }
     }
 }
+
+@Suite("FaultInjectingSessionStore holding")
+struct FaultInjectingSessionStoreHoldTests {
+    @Test func holdsCallsUntilReleased() async throws {
+        let store = FaultInjectingSessionStore(MemorySessionStore())
+        let key = SessionID().storageKey
+        let now = systemSessionClock()
+        try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 600))
+        store.hold([.apply])
+        async let applied = store.apply(.update(set: ["a": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 60)
+        await store.waitForHeldCalls(1)
+        #expect(try await store.load(key)?.values.isEmpty == true)   // not applied yet; loads are not held
+        store.release()
+        #expect(try await applied)
+        #expect(try await store.load(key)?.values.count == 1)
+        // Not held any more.
+        #expect(try await store.apply(.replaceAll([:]), to: key, expiresAt: now + 60))
+    }
+}

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import SessionKitStoreContract
 import Testing
 @testable import SessionKit
 
@@ -31,7 +31,7 @@ struct MemorySessionStoreBenchmarks {
 
     @Test func oneMillionSessions() async throws {
         let count = 1_000_000
-        let clock = ContractClockBox()
+        let clock = ContractClock(systemSessionClock())
         let store = MemorySessionStore(configuration: .init(maximumSessions: 2_000_000), clock: clock.function)
         let now = clock.now
         let keys = (0..<count).map { _ in SessionID().storageKey }
@@ -75,12 +75,4 @@ struct MemorySessionStoreBenchmarks {
         print("memory: removeExpired removed \(removed) of \(count) in \(String(format: "%.3f", Self.seconds(ContinuousClock.now - cleanupStart))) s")
         #expect(removed == count / 10)
     }
-}
-
-/// A settable clock for the benchmarks.
-final class ContractClockBox: Sendable {
-    private let value = Mutex<Int64>(systemSessionClock())
-    var now: Int64 { value.withLock { $0 } }
-    func advance(by seconds: Int64) { value.withLock { $0 += seconds } }
-    var function: @Sendable () -> Int64 { { self.now } }
 }
