@@ -38,10 +38,11 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
     /// The most bytes a compressed payload may inflate to.
     public var maxDecompressedSize: Int
 
-    /// HMAC-SHA1(secret, "cookie-session") for the current key.
-    let signingKey: SymmetricKey
-    /// The derived keys in the order they are tried: current, then fallbacks last to first.
-    let verificationKeys: [SymmetricKey]
+    /// HMAC-SHA1 keyed with HMAC-SHA1(secret, "cookie-session") for the current key, ready to
+    /// take the message (copied per use, so the key schedule is computed once).
+    let signingMAC: HMAC<Insecure.SHA1>
+    /// The keyed MACs in the order they are tried: current, then fallbacks last to first.
+    let verificationMACs: [HMAC<Insecure.SHA1>]
 
     /// A codec for Flask's `SECRET_KEY` as bytes and `SECRET_KEY_FALLBACKS` (oldest first, as Flask
     /// lists them). Throws ``SessionError/Code/configuration`` for an empty key.
@@ -55,8 +56,8 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
         guard !secretKey.isEmpty, !fallbacks.contains(where: \.isEmpty) else {
             throw SessionError(.configuration, "a Flask secret key must not be empty")
         }
-        self.signingKey = Self.deriveKey(secretKey)
-        self.verificationKeys = [signingKey] + fallbacks.reversed().map(Self.deriveKey)
+        self.signingMAC = HMAC(key: Self.deriveKey(secretKey))
+        self.verificationMACs = [signingMAC] + fallbacks.reversed().map { HMAC(key: Self.deriveKey($0)) }
         self.clockSkewLeeway = max(0, clockSkewLeeway)
         self.maxCookieLength = maxCookieLength
         self.maxDecompressedSize = maxDecompressedSize
@@ -90,11 +91,11 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
     }
 
     public var description: String {
-        "FlaskSessionCodec(keys: 1 current + \(verificationKeys.count - 1) fallback, secrets hidden)"
+        "FlaskSessionCodec(keys: 1 current + \(verificationMACs.count - 1) fallback, secrets hidden)"
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["fallbackKeyCount": verificationKeys.count - 1, "maxCookieLength": maxCookieLength], displayStyle: .struct)
+        Mirror(self, children: ["fallbackKeyCount": verificationMACs.count - 1, "maxCookieLength": maxCookieLength], displayStyle: .struct)
     }
 
     // MARK: Encoding
@@ -142,9 +143,8 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
             remaining >>= 8
         }
         Base64URL.encode(stamp, into: &output)
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: output, using: signingKey)
         output.append(UInt8(ascii: "."))
-        Base64URL.encode(Array(mac), into: &output)
+        appendSignature(to: &output, signedCount: output.count - 1)
         guard output.count <= maxCookieLength else {
             throw SessionError(.cookieTooLarge, "the Flask session cookie would be \(output.count) bytes, over the \(maxCookieLength)-byte limit")
         }
@@ -160,10 +160,16 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
     /// `signed + "." + signature` for any text (for tests and crafted cookies).
     func signRaw(_ signed: String) -> String {
         var output = Array(signed.utf8)
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: output, using: signingKey)
         output.append(UInt8(ascii: "."))
-        Base64URL.encode(Array(mac), into: &output)
+        appendSignature(to: &output, signedCount: output.count - 1)
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the base64url HMAC of `output[..<signedCount]` under the current key.
+    private func appendSignature(to output: inout [UInt8], signedCount: Int) {
+        var mac = signingMAC
+        mac.update(data: output[..<signedCount])
+        Base64URL.encode(Array(mac.finalize()), into: &output)
     }
 
     // MARK: Decoding
@@ -194,12 +200,15 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
         guard let signature = FlaskBase64.decodeItsdangerous(bytes[(signatureDot + 1)...]) else {
             return inspection.rejected(.badSignature)
         }
-        guard let keyIndex = verificationKeys.firstIndex(where: {
-            HMAC<Insecure.SHA1>.isValidAuthenticationCode(signature, authenticating: signed, using: $0)
+        // Constant-time comparison (swift-crypto's `==` on an authentication code), each key in turn.
+        guard let keyIndex = verificationMACs.firstIndex(where: { prepared in
+            var mac = prepared
+            mac.update(data: signed)
+            return mac.finalize() == signature
         }) else {
             return inspection.rejected(.badSignature)
         }
-        inspection.verification = keyIndex == 0 ? .currentKey : .fallbackKey(index: verificationKeys.count - 1 - keyIndex)
+        inspection.verification = keyIndex == 0 ? .currentKey : .fallbackKey(index: verificationMACs.count - 1 - keyIndex)
 
         // TimestampSigner.unsign: payload, ts = value.rsplit(".", 1).
         guard let timestampDot = signed.lastIndex(of: UInt8(ascii: ".")) else { return inspection.rejected(.badTimestamp) }
