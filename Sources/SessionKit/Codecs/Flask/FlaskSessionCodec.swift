@@ -27,6 +27,12 @@ import Crypto
 /// ``SessionRejection/badPayload`` and the session starts empty. Cookies over `maxCookieLength` are
 /// rejected before any decoding, and a compressed payload that inflates past `maxDecompressedSize`
 /// is a bad payload.
+///
+/// Smaller differences, all for cookies Flask itself never writes: JSON nested deeper than 128
+/// levels is a bad payload (Python allows about 1000); a lone surrogate escape (`"\ud800"`) reads
+/// as U+FFFD; a top level of `[key, value]` pairs with non-string keys, and a `" m"` tag around a
+/// list or dict (Python would `repr` it), are bad payloads; top-level keys that differ only by
+/// Unicode normalization share one `SessionData.values` entry (Swift `String` equality).
 public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomReflectable {
     /// `"flask"`.
     public var formatName: String { "flask" }
