@@ -291,6 +291,11 @@ struct FlaskSessionCodecTests {
             .decode([String].self)
         #expect(typed == ["aGk=", "12345678-9abc-def0-1234-56789abcdef0"])
         #expect(try SessionValue(flask: .bytes([104, 105])).decode(Data.self) == Data("hi".utf8))
+        #expect(try SessionValue(flask: .datetime(1_704_164_645)).decode(Date.self) == Date(timeIntervalSince1970: 1_704_164_645))
+        #expect(try SessionValue(flask: .uuid(UUID(uuidString: "12345678-9abc-def0-1234-56789abcdef0")!)).decode(UUID.self)
+            == UUID(uuidString: "12345678-9abc-def0-1234-56789abcdef0"))
+        #expect(try SessionValue(flask: .double(.infinity)).decode(Double.self) == .infinity)
+        #expect(try SessionValue(flask: .list([.double(-.infinity)])).decode([Double].self) == [-.infinity])
     }
 }
 
