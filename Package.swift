@@ -116,6 +116,7 @@ if withEverything {
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +140,7 @@ if withEverything {
                 "SessionKitHummingbird",
                 "SessionKitHummingbirdTesting",
                 "SessionKitDemoApp",
+                "SessionKitSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -149,7 +151,7 @@ if withEverything {
 
 let package = Package(
     name: "SessionKit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: products,
     dependencies: dependencies,
     targets: targets,

@@ -22,6 +22,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Use Flask 3.1's cookie format and Flask's default cookie attributes.") var flaskCompat = false
     @Option(help: "Cookie format when not Flask-compatible: encrypted or signed.") var format: DemoOptions.CookieFormatName = .encrypted
     @Flag(help: "Mark cookies Secure (needs https in front of the demo).") var secureCookies = false
+    @Option(help: "Where sessions live: cookie, memory, or sqlite[:PATH] (default: sqlite:./sessionkit-demo.sqlite).")
+    var store: DemoStorage = .sqlite(path: DemoStorage.defaultSQLitePath)
+    @Option(help: "Seconds a session lives (Flask's PERMANENT_SESSION_LIFETIME; default 31 days).")
+    var sessionLifetime: Int64?
 
     func run() async throws {
         var logger = Logger(label: "sessionkit-demo")
@@ -40,17 +44,23 @@ struct DemoCommand: AsyncParsableCommand {
         if fallbacks.isEmpty, let list = ProcessInfo.processInfo.environment["SESSIONKIT_SECRET_FALLBACKS"] {
             fallbacks = list.split(separator: ",").map(String.init)
         }
-        let options = DemoOptions(secret: SessionSecret(text: text), previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat, secureCookies: secureCookies, cookieFormat: format)
-        let router: Router<DemoRouter.Context>
+        let options = DemoOptions(secret: SessionSecret(text: text), previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat, secureCookies: secureCookies, cookieFormat: format, storage: store, sessionLifetime: sessionLifetime)
+        if flaskCompat, store != .cookie, store != .sqlite(path: DemoStorage.defaultSQLitePath) {
+            throw ValidationError("--flask-compat keeps sessions in Flask cookies; it cannot be combined with --store \(store)")
+        }
+        let demo: DemoApp
         do {
-            router = try DemoRouter.build(options: options, logger: logger)
+            demo = try await DemoApp(options: options, logger: logger)
         } catch let error as SessionError {
             throw ValidationError(error.message)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "sessionkit-demo"), logger: logger)
-        logger.info("sessionkit-demo on http://\(host):\(port)/app (\(flaskCompat ? "flask" : format.rawValue) cookies)")
+        let app = Application(router: demo.router, configuration: .init(address: .hostname(host, port: port), serverName: "sessionkit-demo"), services: demo.services, logger: logger)
+        let storage = flaskCompat ? "flask cookies" : (demo.store == nil ? "\(format.rawValue) cookies" : "server-side sessions in \(store)")
+        logger.info("sessionkit-demo on http://\(host):\(port)/app (\(storage))")
         try await app.runService()
     }
 }
 
 extension DemoOptions.CookieFormatName: ExpressibleByArgument {}
+
+extension DemoStorage: ExpressibleByArgument {}

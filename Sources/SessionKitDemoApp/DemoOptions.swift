@@ -17,6 +17,10 @@ public struct DemoOptions: Sendable {
     public var secureCookies: Bool
     /// The format of cookie sessions when not Flask-compatible.
     public var cookieFormat: CookieFormatName
+    /// Where sessions live.
+    public var storage: DemoStorage
+    /// Flask's `PERMANENT_SESSION_LIFETIME` in seconds (default 31 days).
+    public var sessionLifetime: Int64?
     /// The clock (injected by tests).
     public var clock: @Sendable () -> Int64
 
@@ -31,6 +35,8 @@ public struct DemoOptions: Sendable {
         flaskCompatible: Bool = false,
         secureCookies: Bool = false,
         cookieFormat: CookieFormatName = .encrypted,
+        storage: DemoStorage = .cookie,
+        sessionLifetime: Int64? = nil,
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
     ) {
         self.secret = secret
@@ -38,6 +44,43 @@ public struct DemoOptions: Sendable {
         self.flaskCompatible = flaskCompatible
         self.secureCookies = secureCookies
         self.cookieFormat = cookieFormat
+        self.storage = storage
+        self.sessionLifetime = sessionLifetime
         self.clock = clock
+    }
+}
+
+/// Where the demo keeps sessions: `cookie`, `memory` or `sqlite[:PATH]`.
+///
+/// ```swift
+/// DemoStorage(argument: "sqlite:/tmp/demo.sqlite")   // .sqlite(path: "/tmp/demo.sqlite")
+/// ```
+public enum DemoStorage: Sendable, Equatable, CustomStringConvertible {
+    /// Client-side: the session in an encrypted (or signed, or Flask) cookie.
+    case cookie
+    /// Server-side, in this process's memory.
+    case memory
+    /// Server-side, in a SQLite file (the embedded default).
+    case sqlite(path: String)
+
+    public static let defaultSQLitePath = "./sessionkit-demo.sqlite"
+
+    public init?(argument: String) {
+        switch argument {
+        case "cookie": self = .cookie
+        case "memory": self = .memory
+        case "sqlite": self = .sqlite(path: Self.defaultSQLitePath)
+        default:
+            guard argument.hasPrefix("sqlite:"), argument.count > 7 else { return nil }
+            self = .sqlite(path: String(argument.dropFirst(7)))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cookie: return "cookie"
+        case .memory: return "memory"
+        case .sqlite(let path): return "sqlite:\(path)"
+        }
     }
 }

@@ -11,6 +11,9 @@ struct DemoPages: Sendable {
     typealias Context = BasicSessionRequestContext
 
     let pages: MustacheLibrary
+    /// The store of server-side sessions (`nil` for cookie sessions: no "active sessions" page).
+    let store: (any SessionUserIndex)?
+    let clock: @Sendable () -> Int64
     static let catalog = ["apple", "pear", "coffee", "tea", "bread"]
     static let cartKey = SessionKey<[String: Int]>("cart")
 
@@ -35,6 +38,7 @@ struct DemoPages: Sendable {
             let session = context.session
             session.regenerateID()
             session["username"] = username
+            session[.userID] = username
             session.isPermanent = true
             session.flash("Welcome, \(username)! You are logged in.", category: "success")
             return Response.redirect(to: "/app", type: .normal)
@@ -47,6 +51,7 @@ struct DemoPages: Sendable {
             session.flash(name.map { "Goodbye, \($0). You are logged out." } ?? "You are logged out.", category: "success")
             return Response.redirect(to: "/app", type: .normal)
         }
+        addSessionRoutes(to: router)
         router.get("/app/cart") { _, context in
             let cart = context.session[Self.cartKey] ?? [:]
             let items = cart.keys.sorted().map { ["name": $0, "quantity": String(cart[$0] ?? 0)] }

@@ -1,7 +1,7 @@
 import Foundation
 public import Hummingbird
 import HTTPTypes
-import Logging
+public import Logging
 import SessionKit
 public import SessionKitHummingbird
 
@@ -16,18 +16,23 @@ public import SessionKitHummingbird
 public enum DemoRouter {
     public typealias Context = BasicSessionRequestContext
 
-    /// The router with the session middleware and every route.
-    public static func build(options: DemoOptions, logger: Logger = Logger(label: "sessionkit-demo")) throws -> Router<Context> {
+    /// The router with the session middleware and every route. `store` keeps server-side
+    /// sessions (``DemoOptions/storage`` other than `.cookie`); see ``DemoApp`` for opening one.
+    public static func build(options: DemoOptions, store: (any SessionUserIndex)? = nil, logger: Logger = Logger(label: "sessionkit-demo")) throws -> Router<Context> {
         let router = Router(context: Context.self)
-        router.add(middleware: try sessionMiddleware(options: options, logger: logger))
+        router.add(middleware: try sessionMiddleware(options: options, store: store, logger: logger))
         addTutorialRoutes(to: router)
-        DemoPages(pages: try DemoTemplates.library()).addRoutes(to: router)
+        DemoPages(pages: try DemoTemplates.library(), store: store, clock: options.clock).addRoutes(to: router)
         return router
     }
 
-    static func sessionMiddleware(options: DemoOptions, logger: Logger) throws -> SessionMiddleware<Context> {
+    static func sessionMiddleware(options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger) throws -> SessionMiddleware<Context> {
         var configuration = options.flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
         configuration.cookie.secure = options.secureCookies
+        if let lifetime = options.sessionLifetime { configuration.permanentLifetime = lifetime }
+        if let store, !options.flaskCompatible {
+            return SessionMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
+        }
         let format: CookieSessionFormat
         if options.flaskCompatible {
             format = .flask

@@ -8,6 +8,7 @@ enum DemoTemplates {
         try library.register(home, named: "home")
         try library.register(login, named: "login")
         try library.register(cart, named: "cart")
+        try library.register(sessions, named: "sessions")
         return library
     }
 
@@ -28,7 +29,7 @@ enum DemoTemplates {
     </style>
     </head>
     <body>
-    <nav><a href="/app">Home</a> <a href="/app/cart">Cart</a>{{#username}}<span class="who">Signed in as <strong id="who">{{username}}</strong></span> <form class="inline" method="post" action="/app/logout"><button id="logout" type="submit">Log out</button></form>{{/username}}{{^username}}<span class="who"><a id="login-link" href="/app/login">Log in</a></span>{{/username}}</nav>
+    <nav><a href="/app">Home</a> <a href="/app/cart">Cart</a>{{#username}} <a href="/app/sessions">Sessions</a>{{/username}}{{#username}}<span class="who">Signed in as <strong id="who">{{username}}</strong></span> <form class="inline" method="post" action="/app/logout"><button id="logout" type="submit">Log out</button></form>{{/username}}{{^username}}<span class="who"><a id="login-link" href="/app/login">Log in</a></span>{{/username}}</nav>
     {{#flashes}}<div class="flash {{category}}" role="status">{{text}}</div>{{/flashes}}
     <main>
     {{{content}}}
@@ -67,5 +68,18 @@ enum DemoTemplates {
     <select id="item" name="item">{{#catalog}}<option value="{{.}}">{{.}}</option>{{/catalog}}</select>
     <button id="add" type="submit">Add to cart</button>
     </form>
+    """
+
+    static let sessions = """
+    <h1>Active sessions</h1>
+    {{#unavailable}}<p id="unavailable">Sessions live in cookies in this mode (start the demo with <code>--store sqlite</code> or <code>--store memory</code> to list them).</p>{{/unavailable}}
+    {{^unavailable}}
+    <p>You are signed in on <strong id="session-count">{{count}}</strong> device(s).</p>
+    <table id="sessions">
+    <tr><th>Device</th><th>Signed in</th><th>Last seen</th><th></th></tr>
+    {{#sessions}}<tr class="session{{#current}} current{{/current}}"><td class="device">{{device}}{{#current}} <em>(this device)</em>{{/current}}</td><td>{{created}}</td><td>{{lastSeen}}</td><td><form class="inline" method="post" action="/app/sessions/revoke"><input type="hidden" name="session" value="{{handle}}"><button type="submit">Sign out this device</button></form></td></tr>{{/sessions}}
+    </table>
+    <form method="post" action="/app/sessions/revoke-others"><button id="revoke-others" type="submit">Sign out everywhere else</button></form>
+    {{/unavailable}}
     """
 }

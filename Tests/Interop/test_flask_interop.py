@@ -843,7 +843,7 @@ def test_demo_pages_sessions_are_flask_sessions(flask_srv, peer):
     data = decode(SECRET, c.split("=", 1)[1])
     assert data.get("username") == "zoë", data
     assert {k: v for k, v in data.items() if k not in ("_flashes", "visits")} == \
-        {"_permanent": True, "username": "zoë", "cart": {"apple": 2, "tea": 1}}, data
+        {"_permanent": True, "_user_id": "zoë", "username": "zoë", "cart": {"apple": 2, "tea": 1}}, data
     # Flask continues the session (and refreshes the permanent cookie); the demo reads Flask's cookie
     g = call(flask_srv, "GET", "/counter", c)
     assert g.text == "1" and "Expires=" in g.set_cookie[0], g.describe()

@@ -1,0 +1,39 @@
+public import Hummingbird
+public import Logging
+public import SessionKit
+import SessionKitSQLite
+public import ServiceLifecycle
+
+/// The demo app ready to run: its router, the store behind server-side sessions, and the services
+/// (store cleanup, SQLite lifecycle) that must run beside the server.
+///
+/// ```swift
+/// let demo = try await DemoApp(options: options)
+/// let app = Application(router: demo.router, services: demo.services)
+/// try await app.runService()
+/// ```
+public struct DemoApp {
+    public let router: Router<DemoRouter.Context>
+    /// The server-side store, if sessions are not in cookies.
+    public let store: (any SessionUserIndex)?
+    /// Services to run with the application (cleanup loops; SQLite closes when they stop).
+    public let services: [any Service]
+
+    public init(options: DemoOptions, logger: Logger = Logger(label: "sessionkit-demo")) async throws {
+        switch options.flaskCompatible ? .cookie : options.storage {
+        case .cookie:
+            store = nil
+            services = []
+        case .memory:
+            let memory = MemorySessionStore(clock: options.clock)
+            store = memory
+            services = [memory]
+        case .sqlite(let path):
+            let sqlite = SQLiteSessionStore(path: path, clock: options.clock)
+            try await sqlite.migrate()
+            store = sqlite
+            services = [sqlite]
+        }
+        router = try DemoRouter.build(options: options, store: store, logger: logger)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SessionKit
+import SessionKitDemoApp
+import SessionKitHummingbird
+import SessionKitHummingbirdTesting
+import SessionKitSQLite
+import Testing
+
+/// The demo with server-side sessions: the "Active sessions" page, signing devices out, and a
+/// restart that keeps everyone logged in with the SQLite store.
+@Suite("Demo app, server-side sessions")
+struct DemoServerSessionTests {
+    static let origin = URL(string: "http://127.0.0.1:8080")!
+
+    static func login(_ browser: SessionTestClient, as name: String, agent: String) async throws {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        headers[.userAgent] = agent
+        try await browser.execute(uri: "/app/login", method: .post, headers: headers, body: ByteBuffer(string: "username=\(name)"))
+    }
+
+    static func page(_ browser: SessionTestClient, _ uri: String) async throws -> String {
+        String(buffer: try await browser.execute(uri: uri).body)
+    }
+
+    @Test func activeSessionsListAndSignOut() async throws {
+        let clock = TestClock()
+        let options = DemoOptions(secret: Fixture.secret, storage: .memory, clock: clock.function)
+        let demo = try await DemoApp(options: options)
+        try await Application(router: demo.router).test(.router) { client in
+            let laptop = SessionTestClient(client, origin: Self.origin, clock: clock.function)
+            let phone = SessionTestClient(client, origin: Self.origin, clock: clock.function)
+            let other = SessionTestClient(client, origin: Self.origin, clock: clock.function)
+            try await Self.login(laptop, as: "alice", agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0")
+            clock.advance(120)
+            try await Self.login(phone, as: "alice", agent: "Mozilla/5.0 (iPhone) Safari/604.1")
+            try await Self.login(other, as: "bob", agent: "curl/8.0")
+
+            var page = try await Self.page(laptop, "/app/sessions")
+            #expect(page.contains(#"<strong id="session-count">2</strong>"#))
+            #expect(page.contains("Chrome on Linux <em>(this device)</em>"))
+            #expect(page.contains("Safari on iPhone"))
+            #expect(page.contains("2 minutes ago"))
+            #expect(!page.contains("curl"), "only alice's sessions")
+            // No raw session ID appears on the page.
+            let cookie = try #require(laptop.jar.cookieHeader(for: Self.origin, now: Date(timeIntervalSince1970: TimeInterval(clock.now))))
+            #expect(!page.contains(String(cookie.dropFirst("session=".count))))
+
+            try await laptop.execute(uri: "/app/sessions/revoke-others", form: [])
+            page = try await Self.page(laptop, "/app/sessions")
+            #expect(page.contains("Signed out 1 other session."))
+            #expect(page.contains(#"<strong id="session-count">1</strong>"#))
+            #expect(try await Self.page(phone, "/app").contains("You are not logged in"))
+            #expect(try await Self.page(other, "/app").contains("Hello, bob!"), "another user's sessions are untouched")
+
+            // Signing out a device by a handle that is not one's own does nothing.
+            let bobPage = try await Self.page(other, "/app/sessions")
+            let bobHandle = try #require(bobPage.firstMatch(of: /name="session" value="([0-9a-f]{64})"/)?.1)
+            let refused = try await laptop.execute(uri: "/app/sessions/revoke", form: [("session", String(bobHandle))])
+            #expect(refused.status == .notFound)
+            #expect(try await Self.page(other, "/app").contains("Hello, bob!"))
+
+            // Signing out this device logs it out.
+            let own = try #require(try await Self.page(laptop, "/app/sessions").firstMatch(of: /name="session" value="([0-9a-f]{64})"/)?.1)
+            try await laptop.execute(uri: "/app/sessions/revoke", form: [("session", String(own))])
+            #expect(try await Self.page(laptop, "/app").contains("You are not logged in"))
+        }
+    }
+
+    @Test func sqliteKeepsEveryoneLoggedInAcrossARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clock = TestClock()
+        let options = DemoOptions(secret: Fixture.secret, storage: .sqlite(path: directory.appendingPathComponent("demo.sqlite").path), clock: clock.function)
+        let jar: CookieJar
+        do {
+            let first = try await DemoApp(options: options)
+            jar = try await Application(router: first.router).test(.router) { client in
+                let browser = SessionTestClient(client, origin: Self.origin, clock: clock.function)
+                try await Self.login(browser, as: "carol", agent: "Firefox/120")
+                try await browser.execute(uri: "/app/cart/add", form: [("item", "pear")])
+                return browser.jar
+            }
+            try await (first.store as? SQLiteSessionStore)?.close()
+        }
+        let second = try await DemoApp(options: options)
+        try await Application(router: second.router).test(.router) { client in
+            let browser = SessionTestClient(client, origin: Self.origin, clock: clock.function)
+            browser.withJar { $0 = jar }
+            let page = try await Self.page(browser, "/app")
+            #expect(page.contains("Hello, carol!"))
+            #expect(page.contains(#"<strong id="cart-count">1</strong>"#))
+        }
+    }
+
+    @Test func cookieModeExplainsThatSessionsAreNotListed() async throws {
+        let demo = try await DemoApp(options: DemoOptions(secret: Fixture.secret))
+        try await Application(router: demo.router).test(.router) { client in
+            let page = String(buffer: try await client.execute(uri: "/app/sessions", method: .get).body)
+            #expect(page.contains("Sessions live in cookies in this mode"))
+        }
+    }
+
+    @Test func storageArguments() {
+        #expect(DemoStorage(argument: "cookie") == .cookie)
+        #expect(DemoStorage(argument: "memory") == .memory)
+        #expect(DemoStorage(argument: "sqlite") == .sqlite(path: "./sessionkit-demo.sqlite"))
+        #expect(DemoStorage(argument: "sqlite:/tmp/x.db") == .sqlite(path: "/tmp/x.db"))
+        #expect(DemoStorage(argument: "redis") == nil)
+        #expect(DemoStorage(argument: "sqlite:") == nil)
+    }
+}
+
