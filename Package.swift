@@ -132,6 +132,7 @@ if withEverything {
         ),
         .testTarget(
             name: "SessionKitCLITests",
+            dependencies: ["SessionKit", "SessionKitSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

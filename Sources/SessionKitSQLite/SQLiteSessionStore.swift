@@ -372,6 +372,14 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     // MARK: Helpers
 
+    /// Runs a read-only statement on a reader connection (for extensions in other files).
+    func query(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+        try await run(try await connections().readers, sql, binds)
+    }
+
+    /// The store's clock.
+    func now() -> Int64 { clock() }
+
     private func run(_ pool: SQLiteConnectionPool, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         do {
             return try await pool.withConnection { try await $0.query(sql, binds) }

@@ -1,0 +1,68 @@
+import Foundation
+import SessionKit
+import SessionKitSQLite
+import Testing
+
+/// `sessionkit sessions list|revoke|purge` against a real SQLite session database.
+@Suite("sessionkit sessions", .serialized)
+struct SessionsToolTests {
+    static func makeDatabase() async throws -> (path: String, directory: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("sessions.sqlite").path
+        let now = Int64(Date().timeIntervalSince1970)
+        // Written "in the past" so that one of the sessions is already expired for the tool.
+        let past = now - 10_000
+        let store = SQLiteSessionStore(path: path, clock: { past })
+        func record(user: String?, agent: String, expiresAt: Int64) throws -> StoredSession {
+            var values: [String: SessionValue] = ["cart": try SessionValue(encoding: ["tea"])]
+            if let user { values[StoredSession.userIDKey] = try SessionValue(encoding: user) }
+            return StoredSession(values: values, createdAt: past, expiresAt: expiresAt, absoluteExpiresAt: now + 86_400, userAgent: agent)
+        }
+        try await store.create(SessionID().storageKey, record(user: "alice", agent: "Firefox", expiresAt: now + 3600))
+        try await store.create(SessionID().storageKey, record(user: "alice", agent: "Safari", expiresAt: now + 3600))
+        try await store.create(SessionID().storageKey, record(user: "bob", agent: "curl", expiresAt: now + 3600))
+        try await store.create(SessionID().storageKey, record(user: nil, agent: "anon", expiresAt: now - 5000))
+        try await store.close()
+        return (path, directory)
+    }
+
+    @Test func listRevokePurge() async throws {
+        let (path, directory) = try await Self.makeDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = "sqlite:\(path)"
+
+        let counts = try Tool.run(["sessions", "list", "--store", store])
+        #expect(counts.status == 0, "\(counts.stderr)")
+        #expect(counts.stdout == "live: 3\nexpired (awaiting cleanup): 1\nsigned-in users: 2\n")
+
+        let alice = try Tool.run(["sessions", "list", "--store", store, "--user", "alice"])
+        #expect(alice.stdout.hasPrefix("2 live sessions of alice\n"))
+        #expect(alice.stdout.contains("Firefox") && alice.stdout.contains("Safari"))
+        let prefix = try #require(alice.stdout.split(separator: "\n")[1].split(separator: " ").first)
+        #expect(prefix.count == 16)
+
+        let one = try Tool.run(["sessions", "revoke", "--store", store, "--user", "alice", "--session", String(prefix)])
+        #expect(one.stdout == "revoked 1 session of alice\n")
+        let notHers = try Tool.run(["sessions", "revoke", "--store", store, "--user", "bob", "--session", String(prefix)])
+        #expect(notHers.status != 0)
+        #expect(notHers.stderr.contains("no session of bob"))
+
+        let all = try Tool.run(["sessions", "revoke", "--store", store, "--user", "alice"])
+        #expect(all.stdout == "revoked 1 session of alice\n")
+
+        let purge = try Tool.run(["sessions", "purge", "--store", store])
+        #expect(purge.stdout == "removed 1 expired session\n")
+        let after = try Tool.run(["sessions", "list", "--store", store])
+        #expect(after.stdout == "live: 1\nexpired (awaiting cleanup): 0\nsigned-in users: 1\n")
+    }
+
+    @Test func clearErrors() throws {
+        let missing = try Tool.run(["sessions", "list", "--store", "sqlite:/nonexistent/x.sqlite"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("no session database"))
+        let memory = try Tool.run(["sessions", "list", "--store", "memory"])
+        #expect(memory.status != 0)
+        #expect(memory.stderr.contains("sqlite:PATH"))
+    }
+}
