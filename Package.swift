@@ -6,6 +6,8 @@ import class Foundation.ProcessInfo
 // framework-free core; `SESSIONKIT_ONLY=sqlite` adds the SQLite store. Unset: everything.
 let only = ProcessInfo.processInfo.environment["SESSIONKIT_ONLY"]
 let withSQLite = only == nil || only == "sqlite"
+let withPostgres = only == nil || only == "postgres"
+let withRedis = only == nil || only == "redis"
 let withEverything = only == nil
 
 let swiftSettings: [SwiftSetting] = [
@@ -61,6 +63,47 @@ if withSQLite {
         .testTarget(
             name: "SessionKitSQLiteTests",
             dependencies: ["SessionKitSQLite", "SessionKitStoreContract"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+if withPostgres {
+    products.append(.library(name: "SessionKitPostgres", targets: ["SessionKitPostgres"]))
+    dependencies.append(.package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"))
+    targets += [
+        .target(
+            name: "SessionKitPostgres",
+            dependencies: [
+                "SessionKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitPostgresTests",
+            dependencies: ["SessionKitPostgres", "SessionKitStoreContract"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+}
+
+if withRedis {
+    products.append(.library(name: "SessionKitRedis", targets: ["SessionKitRedis"]))
+    dependencies.append(.package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"))
+    targets += [
+        .target(
+            name: "SessionKitRedis",
+            dependencies: [
+                "SessionKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitRedisTests",
+            dependencies: ["SessionKitRedis", "SessionKitStoreContract"],
             swiftSettings: swiftSettings
         ),
     ]
