@@ -44,7 +44,8 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock)
     }
 
-    /// Server-side sessions in `store`: only a random session ID travels in the cookie.
+    /// Server-side sessions in `store`: only a random session ID travels in the cookie (with a
+    /// MAC too when `signingKeys` are given).
     ///
     /// ```swift
     /// let store = SQLiteSessionStore(path: "sessions.sqlite")
@@ -52,11 +53,12 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
     /// ```
     public init(
         store: any SessionStore,
+        signingKeys: KeyRing? = nil,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
     ) {
-        self.engine = SessionEngine(store: store, configuration: configuration, logger: logger, clock: clock)
+        self.engine = SessionEngine(store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

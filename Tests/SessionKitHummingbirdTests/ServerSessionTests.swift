@@ -13,9 +13,9 @@ import Testing
 /// regeneration, revocation races, timeouts and the failure policy.
 @Suite("Server-side sessions")
 struct ServerSessionTests {
-    static func router(store: any SessionStore, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) -> Router<BasicSessionRequestContext> {
+    static func router(store: any SessionStore, signingKeys: KeyRing? = nil, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) -> Router<BasicSessionRequestContext> {
         let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: SessionMiddleware(store: store, configuration: configuration, clock: clock.function))
+        router.add(middleware: SessionMiddleware(store: store, signingKeys: signingKeys, configuration: configuration, clock: clock.function))
         router.get("/set") { request, context in
             context.session["username"] = request.uri.queryParameters.get("username") ?? "alice"
             return "ok"
@@ -313,6 +313,44 @@ struct ServerSessionTests {
             let cleared = try await browser.execute(uri: "/clear")
             #expect(cleared.headers[.setCookie]?.contains("Max-Age=0") == true)
             #expect(store.callCount(.delete) == 1)
+        }
+    }
+
+    @Test func signedIDsAreCheckedBeforeAnyStoreAccess() async throws {
+        let clock = TestClock()
+        let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
+        let keys = try KeyRing(current: Fixture.secret)
+        try await Application(router: Self.router(store: store, signingKeys: keys, clock: clock)).test(.router) { client in
+            let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
+            let value = String(cookie.dropFirst("session=".count))
+            #expect(value.count == 43 + 1 + 22)
+            #expect(String(buffer: try await client.execute(uri: "/get", method: .get, headers: [.cookie: cookie]).body) == "alice")
+            store.resetCounts()
+            let id = String(value.prefix(43))
+            var forged = Array(value)
+            forged[forged.count - 1] = forged[forged.count - 1] == "A" ? "B" : "A"
+            for bad in [id, String(forged), id + ".", SessionID().cookieValue + String(value.dropFirst(43))] {
+                let response = try await client.execute(uri: "/get", method: .get, headers: [.cookie: "session=\(bad)"])
+                #expect(String(buffer: response.body) == "")
+            }
+            #expect(store.totalCount == 0, "no store access for an unsigned, forged or re-pointed ID")
+        }
+    }
+
+    @Test func rotatingTheIDSigningKeyReissuesTheSameSession() async throws {
+        let clock = TestClock()
+        let store = MemorySessionStore(clock: clock.function)
+        let old = try KeyRing(current: Fixture.oldSecret)
+        let rotated = try KeyRing(current: Fixture.secret, previous: [Fixture.oldSecret])
+        let oldCookie: String = try await Application(router: Self.router(store: store, signingKeys: old, clock: clock)).test(.router) { client in
+            try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
+        }
+        try await Application(router: Self.router(store: store, signingKeys: rotated, clock: clock)).test(.router) { client in
+            let response = try await client.execute(uri: "/get", method: .get, headers: [.cookie: oldCookie])
+            #expect(String(buffer: response.body) == "alice")
+            let reissued = try #require(Self.sessionCookie(response))
+            #expect(reissued != oldCookie)
+            #expect(reissued.prefix(51) == oldCookie.prefix(51), "same session ID, new MAC")
         }
     }
 }

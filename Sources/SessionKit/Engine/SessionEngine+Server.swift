@@ -11,8 +11,8 @@ extension SessionEngine {
         let candidates = cookies.all(configuration.cookie.name)
         let now = clock()
         for candidate in configuration.tryEveryCookieCandidate ? candidates : Array(candidates.prefix(1)) {
-            guard let id = SessionID(cookieValue: candidate) else {
-                if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed"]) }
+            guard let (id, signedWithOlderKey) = parseID(candidate) else {
+                if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
                 continue
             }
             let record: StoredSession?
@@ -33,7 +33,7 @@ extension SessionEngine {
             }
             return Session(
                 data: SessionData(values: record.values, issuedAt: record.lastSeenAt, expiresAt: record.expiresAt),
-                needsReissue: false,
+                needsReissue: signedWithOlderKey,
                 origin: ServerSessionOrigin(id: id, record: record),
                 loadFailed: false,
                 client: client
@@ -48,7 +48,7 @@ extension SessionEngine {
         guard !session.loadFailed, configuration.commits(status: status) else { return commit }
         do {
             if let origin = session.origin {
-                try await commitExisting(origin, snapshot: snapshot, store: store, into: &commit)
+                try await commitExisting(origin, session: session, snapshot: snapshot, store: store, into: &commit)
             } else {
                 try await commitNew(snapshot, client: session.client, store: store, into: &commit)
             }
@@ -59,6 +59,19 @@ extension SessionEngine {
             throw SessionError(.storeUnavailable, "the session could not be stored")
         }
         return commit
+    }
+
+    /// The ID in a cookie value: checked for shape, and for its MAC when IDs are signed.
+    private func parseID(_ value: String) -> (SessionID, Bool)? {
+        if let idSigner {
+            return idSigner.verify(value, cookieName: configuration.cookie.name).map { ($0.id, $0.signedWithOlderKey) }
+        }
+        return SessionID(cookieValue: value).map { ($0, false) }
+    }
+
+    /// The cookie value for an ID: the ID, signed when IDs are signed.
+    private func cookieValue(_ id: SessionID) -> String {
+        idSigner?.sign(id, cookieName: configuration.cookie.name) ?? id.cookieValue
     }
 
     private func idleWindow(permanent: Bool) -> Int64 {
@@ -94,11 +107,11 @@ extension SessionEngine {
             id = SessionID()
             try await store.create(id.storageKey, record)
         }
-        commit.setCookies.append(try sessionCookie(value: id.cookieValue, expires: permanent ? record.expiresAt : nil))
+        commit.setCookies.append(try sessionCookie(value: cookieValue(id), expires: permanent ? record.expiresAt : nil))
         commit.varyCookie = true
     }
 
-    private func commitExisting(_ origin: ServerSessionOrigin, snapshot: SessionSnapshot, store: any SessionStore, into commit: inout SessionCommit) async throws {
+    private func commitExisting(_ origin: ServerSessionOrigin, session: Session, snapshot: SessionSnapshot, store: any SessionStore, into commit: inout SessionCommit) async throws {
         var key = origin.id.storageKey
         if snapshot.invalidateRequested || (snapshot.modified && snapshot.values.isEmpty) {
             try await store.delete(key)
@@ -129,8 +142,8 @@ extension SessionEngine {
         }
         // The cookie changes when the ID does, when permanence does, and a permanent cookie's
         // Expires slides with each extension of the session.
-        if id != origin.id || permanent != wasPermanent || (permanent && extended) {
-            commit.setCookies.append(try sessionCookie(value: id.cookieValue, expires: permanent ? expiresAt : nil))
+        if id != origin.id || permanent != wasPermanent || (permanent && extended) || session.needsReissue {
+            commit.setCookies.append(try sessionCookie(value: cookieValue(id), expires: permanent ? expiresAt : nil))
             commit.varyCookie = true
         }
     }

@@ -23,6 +23,8 @@ public struct SessionEngine: Sendable {
     /// Where sessions live.
     public let storage: Storage
     public let configuration: SessionConfiguration
+    /// Server-side sessions: signs ID cookies (``SessionIDSigner``), if configured.
+    public let idSigner: SessionIDSigner?
     let logger: Logger
     let clock: @Sendable () -> Int64
 
@@ -36,18 +38,21 @@ public struct SessionEngine: Sendable {
         self.init(storage: .cookie(codec), configuration: configuration, logger: logger, clock: clock)
     }
 
-    /// An engine for server-side sessions kept in `store`.
+    /// An engine for server-side sessions kept in `store`. With `signingKeys`, ID cookies also
+    /// carry a MAC (``SessionIDSigner``), checked before any store access.
     public init(
         store: any SessionStore,
+        signingKeys: KeyRing? = nil,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
     ) {
-        self.init(storage: .server(store), configuration: configuration, logger: logger, clock: clock)
+        self.init(storage: .server(store), idSigner: signingKeys.map(SessionIDSigner.init(keys:)), configuration: configuration, logger: logger, clock: clock)
     }
 
-    public init(storage: Storage, configuration: SessionConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    public init(storage: Storage, idSigner: SessionIDSigner? = nil, configuration: SessionConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64) {
         self.storage = storage
+        self.idSigner = idSigner
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
