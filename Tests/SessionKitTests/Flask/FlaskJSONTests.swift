@@ -266,3 +266,20 @@ struct FlaskJSONTests {
         #expect(throws: FlaskJSONError.self) { try FlaskJSON.parse(Array(hostile.utf8)) }
     }
 }
+
+@Suite("Flask JSON integer keys")
+struct FlaskIntegerKeyTests {
+    @Test func integerKeysSortNumericallyLikePython() {
+        let value = FlaskValue.dict([
+            FlaskDictEntry(integerKey: "10", .int(1)),
+            FlaskDictEntry(integerKey: "-3", .int(2)),
+            FlaskDictEntry(integerKey: "2", .int(3)),
+            FlaskDictEntry(integerKey: "-20", .int(4)),
+            FlaskDictEntry(integerKey: "18446744073709551617", .int(5)),
+        ])
+        #expect(String(decoding: FlaskJSON.taggedBytes(value), as: UTF8.self) == #"{"-20":4,"-3":2,"2":3,"10":1,"18446744073709551617":5}"#)
+        // String keys of the same text sort as strings.
+        let strings = FlaskValue.dict([FlaskDictEntry("10", .int(1)), FlaskDictEntry("2", .int(3))])
+        #expect(String(decoding: FlaskJSON.taggedBytes(strings), as: UTF8.self) == #"{"10":1,"2":3}"#)
+    }
+}

@@ -7,21 +7,6 @@ enum FlaskTypedValue {
         let description: String
     }
 
-    /// Whether a TV dict has keys that are not strings (Python sorts those before stringifying them,
-    /// which the string-keyed Swift model cannot reproduce).
-    static func hasNonStringKeys(_ tv: Any) -> Bool {
-        guard let object = tv as? [String: Any], let (tag, payload) = object.first else { return false }
-        switch tag {
-        case "dict":
-            let pairs = payload as? [[Any]] ?? []
-            return pairs.contains { !($0[0] is String) || hasNonStringKeys($0[1]) }
-        case "list", "tuple":
-            return (payload as? [Any] ?? []).contains(where: hasNonStringKeys)
-        default:
-            return false
-        }
-    }
-
     static func value(_ tv: Any) throws -> FlaskValue {
         guard let object = tv as? [String: Any], object.count == 1, let (tag, payload) = object.first else {
             throw Unsupported(description: "not a TV: \(tv)")
@@ -49,7 +34,10 @@ enum FlaskTypedValue {
             return .tuple(try (payload as! [Any]).map(value))
         case "dict":
             return .dict(try (payload as! [[Any]]).map { pair in
-                FlaskDictEntry(try key(pair[0]), try value(pair[1]))
+                if let object = pair[0] as? [String: Any], object["int"] != nil {
+                    return FlaskDictEntry(integerKey: try key(pair[0]), try value(pair[1]))
+                }
+                return FlaskDictEntry(try key(pair[0]), try value(pair[1]))
             })
         case "bytes":
             return .bytes(hexBytes(payload as! String))

@@ -120,9 +120,33 @@ struct FlaskJSONWriter {
         output.append(UInt8(ascii: "}"))
     }
 
+    /// Entries whose keys are all Python ints, in numeric order (what `sort_keys` does before the
+    /// keys become strings), one per distinct key.
+    static func sortedNumerically(_ entries: [FlaskDictEntry]) -> [FlaskDictEntry] {
+        func precedes(_ a: String, _ b: String) -> Bool {
+            let negativeA = a.hasPrefix("-"), negativeB = b.hasPrefix("-")
+            if negativeA != negativeB { return negativeA }
+            let digitsA = a.utf8.drop { $0 == UInt8(ascii: "-") }, digitsB = b.utf8.drop { $0 == UInt8(ascii: "-") }
+            let magnitudeLess = digitsA.count != digitsB.count ? digitsA.count < digitsB.count : digitsA.lexicographicallyPrecedes(digitsB)
+            let magnitudeEqual = digitsA.elementsEqual(digitsB)
+            return negativeA ? (!magnitudeLess && !magnitudeEqual) : magnitudeLess
+        }
+        let order = entries.indices.sorted { a, b in
+            if entries[a].key == entries[b].key { return a < b }
+            return precedes(entries[a].key, entries[b].key)
+        }
+        var result: [FlaskDictEntry] = []
+        for position in order.indices {
+            if position + 1 < order.count, entries[order[position + 1]].key == entries[order[position]].key { continue }
+            result.append(entries[order[position]])
+        }
+        return result
+    }
+
     /// Entries in Python's `sort_keys` order (Unicode code points, which is UTF-8 byte order), one
     /// per distinct key (the last one, as a Python dict keeps).
     static func sortedUnique(_ entries: [FlaskDictEntry]) -> [FlaskDictEntry] {
+        if entries.count > 1, entries.allSatisfy(\.isIntegerKey) { return sortedNumerically(entries) }
         var ascending = true
         var index = 1
         while index < entries.count {

@@ -53,10 +53,22 @@ public indirect enum FlaskValue: Sendable, Equatable {
 public struct FlaskDictEntry: Sendable, Equatable {
     public var key: String
     public var value: FlaskValue
+    /// The key was a Python `int` (its decimal digits in ``key``). JSON keys are strings, so this
+    /// only matters when writing: Python sorts int keys numerically before stringifying them
+    /// (`{10: a, 2: b}` is written `{"2":b,"10":a}`). Reading gives string keys, as Flask does.
+    public var isIntegerKey: Bool
 
     public init(_ key: String, _ value: FlaskValue) {
         self.key = key
         self.value = value
+        self.isIntegerKey = false
+    }
+
+    /// An entry whose key is the Python integer `key`.
+    public init(integerKey key: String, _ value: FlaskValue) {
+        self.key = key
+        self.value = value
+        self.isIntegerKey = true
     }
 
     public static func == (lhs: FlaskDictEntry, rhs: FlaskDictEntry) -> Bool {
