@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where server-side sessions live: small enough to implement in an afternoon, and checked by one
 /// shared contract (`SessionKitStoreContract`) that every store runs unchanged.
 ///
@@ -67,7 +59,5 @@ public protocol SessionStore: Sendable {
 /// let store = MemorySessionStore(clock: systemSessionClock)
 /// ```
 @Sendable public func systemSessionClock() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec)
+    SessionClock.system()
 }
