@@ -31,7 +31,7 @@ public enum DemoRouter {
         configuration.cookie.secure = options.secureCookies
         if let lifetime = options.sessionLifetime { configuration.permanentLifetime = lifetime }
         if let store, !options.flaskCompatible {
-            return SessionMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
+            return try SessionMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
         }
         let format: CookieSessionFormat
         if options.flaskCompatible {

@@ -24,8 +24,9 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
     /// The engine that loads and commits.
     public let engine: SessionEngine
 
-    /// A middleware running `engine`.
-    public init(engine: SessionEngine) {
+    /// A middleware running `engine`; throws when its configuration is invalid.
+    public init(engine: SessionEngine) throws {
+        try engine.configuration.validate()
         self.engine = engine
     }
 
@@ -40,6 +41,7 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         logger: Logger = Logger(label: "SessionKit"),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
     ) throws {
+        try configuration.validate()
         let codec = try format.makeCodec(secret: secret, previousSecrets: previousSecrets, logger: logger)
         self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock)
     }
@@ -49,7 +51,7 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
     ///
     /// ```swift
     /// let store = SQLiteSessionStore(path: "sessions.sqlite")
-    /// router.add(middleware: SessionMiddleware(store: store))
+    /// router.add(middleware: try SessionMiddleware(store: store))
     /// ```
     public init(
         store: any SessionStore,
@@ -57,7 +59,8 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system
-    ) {
+    ) throws {
+        try configuration.validate()
         self.engine = SessionEngine(store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock)
     }
 

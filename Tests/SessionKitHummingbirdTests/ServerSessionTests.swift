@@ -13,9 +13,9 @@ import Testing
 /// regeneration, revocation races, timeouts and the failure policy.
 @Suite("Server-side sessions")
 struct ServerSessionTests {
-    static func router(store: any SessionStore, signingKeys: KeyRing? = nil, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) -> Router<BasicSessionRequestContext> {
+    static func router(store: any SessionStore, signingKeys: KeyRing? = nil, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) throws -> Router<BasicSessionRequestContext> {
         let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: SessionMiddleware(store: store, signingKeys: signingKeys, configuration: configuration, clock: clock.function))
+        router.add(middleware: try SessionMiddleware(store: store, signingKeys: signingKeys, configuration: configuration, clock: clock.function))
         router.get("/set") { request, context in
             context.session["username"] = request.uri.queryParameters.get("username") ?? "alice"
             return "ok"
@@ -82,7 +82,7 @@ struct ServerSessionTests {
     func cookieHoldsOnlyAnIDAndTheStoreTheData(kind: StoreKind) async throws {
         let clock = TestClock()
         try await Self.withStore(kind, clock: clock) { store in
-            try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+            try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
                 let browser = SessionTestClient(client, clock: clock.function)
                 let set = try await browser.execute(uri: "/set?username=alice")
                 let cookie = try #require(Self.sessionCookie(set))
@@ -102,7 +102,7 @@ struct ServerSessionTests {
     @Test func malformedAndUnknownIDsCauseNoStoreWritesAndAreNeverAdopted() async throws {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
-        try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
             // Malformed: rejected before any store access.
             for bogus in ["x", String(repeating: "A", count: 44), String(repeating: "A", count: 42) + "B", "../../etc", String(repeating: "+", count: 43)] {
                 let response = try await client.execute(uri: "/get", method: .get, headers: [.cookie: "session=\(bogus)"])
@@ -127,7 +127,7 @@ struct ServerSessionTests {
     @Test func aStoredKeyPresentedAsACookieIsRejected() async throws {
         let clock = TestClock()
         let store = MemorySessionStore(clock: clock.function)
-        try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
             let set = try await client.execute(uri: "/set", method: .get)
             let cookie = try #require(Self.sessionCookie(set))
             let id = try #require(SessionID(cookieValue: cookie.dropFirst("session=".count)))
@@ -143,7 +143,7 @@ struct ServerSessionTests {
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
         var configuration = SessionConfiguration()
         configuration.idleTimeout = 1000
-        try await Application(router: Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
             try await browser.execute(uri: "/set")
             store.resetCounts()
@@ -167,7 +167,7 @@ struct ServerSessionTests {
         configuration.idleTimeout = 1000
         configuration.absoluteLifetime = 2500
         let store = MemorySessionStore(clock: clock.function)
-        try await Application(router: Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
             try await browser.execute(uri: "/set")
             for _ in 0..<4 {
@@ -185,7 +185,7 @@ struct ServerSessionTests {
     func regenerateLeavesTheOldIDUnusable(kind: StoreKind) async throws {
         let clock = TestClock()
         try await Self.withStore(kind, clock: clock) { store in
-            try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+            try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
                 let browser = SessionTestClient(client, clock: clock.function)
                 let first = try #require(Self.sessionCookie(try await browser.execute(uri: "/set?username=anon")))
                 let login = try await browser.execute(uri: "/login")
@@ -203,7 +203,7 @@ struct ServerSessionTests {
     func logoutDeletesTheRecordAndTheCookie(kind: StoreKind) async throws {
         let clock = TestClock()
         try await Self.withStore(kind, clock: clock) { store in
-            try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+            try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
                 let browser = SessionTestClient(client, clock: clock.function)
                 let cookie = try #require(Self.sessionCookie(try await browser.execute(uri: "/set")))
                 let id = try #require(SessionID(cookieValue: cookie.dropFirst("session=".count)))
@@ -220,7 +220,7 @@ struct ServerSessionTests {
     func concurrentRequestsSettingDifferentKeysAllSurviveOverRealHTTP(kind: StoreKind) async throws {
         let clock = TestClock()
         try await Self.withStore(kind, clock: clock) { store in
-            try await Application(router: Self.router(store: store, clock: clock), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.ahc(.http)) { client in
+            try await Application(router: try Self.router(store: store, clock: clock), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.ahc(.http)) { client in
                 let set = try await client.execute(uri: "/set", method: .get)
                 let cookie = try #require(Self.sessionCookie(set))
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -242,7 +242,7 @@ struct ServerSessionTests {
     func aLogoutRacingASlowUpdateStaysLoggedOutOverRealHTTP(kind: StoreKind) async throws {
         let clock = TestClock()
         try await Self.withStore(kind, clock: clock) { store in
-            try await Application(router: Self.router(store: store, clock: clock), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.ahc(.http)) { client in
+            try await Application(router: try Self.router(store: store, clock: clock), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.ahc(.http)) { client in
                 let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
                 async let slow = client.execute(uri: "/slow-set", method: .get, headers: [.cookie: cookie])
                 try await Task.sleep(for: .milliseconds(100))
@@ -263,7 +263,7 @@ struct ServerSessionTests {
     @Test func storeDownOnLoadAnswers503AndKeepsTheCookie() async throws {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
-        try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
             let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
             store.fail([.load])
             let down = try await client.execute(uri: "/get", method: .get, headers: [.cookie: cookie])
@@ -280,7 +280,7 @@ struct ServerSessionTests {
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
         var configuration = SessionConfiguration()
         configuration.storeFailurePolicy = .continueAnonymous
-        try await Application(router: Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
             let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
             store.fail([.load])
             store.resetCounts()
@@ -296,7 +296,7 @@ struct ServerSessionTests {
     @Test func aFailedCommitSendsNoCookieForAnUnstoredID() async throws {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
-        try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
             store.fail([.create])
             let response = try await client.execute(uri: "/set", method: .get)
             #expect(response.status == .serviceUnavailable)
@@ -307,7 +307,7 @@ struct ServerSessionTests {
     @Test func clearingAServerSessionDeletesIt() async throws {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
-        try await Application(router: Self.router(store: store, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, clock: clock)).test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
             try await browser.execute(uri: "/set")
             let cleared = try await browser.execute(uri: "/clear")
@@ -320,7 +320,7 @@ struct ServerSessionTests {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
         let keys = try KeyRing(current: Fixture.secret)
-        try await Application(router: Self.router(store: store, signingKeys: keys, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, signingKeys: keys, clock: clock)).test(.router) { client in
             let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
             let value = String(cookie.dropFirst("session=".count))
             #expect(value.count == 43 + 1 + 22)
@@ -342,10 +342,10 @@ struct ServerSessionTests {
         let store = MemorySessionStore(clock: clock.function)
         let old = try KeyRing(current: Fixture.oldSecret)
         let rotated = try KeyRing(current: Fixture.secret, previous: [Fixture.oldSecret])
-        let oldCookie: String = try await Application(router: Self.router(store: store, signingKeys: old, clock: clock)).test(.router) { client in
+        let oldCookie: String = try await Application(router: try Self.router(store: store, signingKeys: old, clock: clock)).test(.router) { client in
             try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
         }
-        try await Application(router: Self.router(store: store, signingKeys: rotated, clock: clock)).test(.router) { client in
+        try await Application(router: try Self.router(store: store, signingKeys: rotated, clock: clock)).test(.router) { client in
             let response = try await client.execute(uri: "/get", method: .get, headers: [.cookie: oldCookie])
             #expect(String(buffer: response.body) == "alice")
             let reissued = try #require(Self.sessionCookie(response))

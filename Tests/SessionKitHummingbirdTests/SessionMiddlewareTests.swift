@@ -351,3 +351,29 @@ struct SessionMiddlewareTests {
         }
     }
 }
+
+@Suite("Session configuration")
+struct SessionConfigurationTests {
+    @Test func invalidCookieAttributesFailAtStartup() {
+        var hostWithDomain = SessionConfiguration()
+        hostWithDomain.cookie.name = "__Host-session"
+        hostWithDomain.cookie.domain = "example.com"
+        var noneWithoutSecure = SessionConfiguration()
+        noneWithoutSecure.cookie.sameSite = SetCookie.SameSite.none
+        noneWithoutSecure.cookie.secure = false
+        var badName = SessionConfiguration()
+        badName.cookie.name = "my session"
+        var zeroLifetime = SessionConfiguration()
+        zeroLifetime.permanentLifetime = 0
+        for configuration in [hostWithDomain, noneWithoutSecure, badName, zeroLifetime] {
+            #expect(throws: SessionError.self) {
+                _ = try SessionMiddleware<BasicSessionRequestContext>(secret: Fixture.secret, configuration: configuration)
+            }
+            #expect(throws: SessionError.self) {
+                _ = try SessionMiddleware<BasicSessionRequestContext>(store: MemorySessionStore(), configuration: configuration)
+            }
+        }
+        #expect(throws: Never.self) { try SessionConfiguration().validate() }
+        #expect(throws: Never.self) { try SessionConfiguration.flaskDefaults.validate() }
+    }
+}

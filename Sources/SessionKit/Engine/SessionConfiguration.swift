@@ -87,6 +87,24 @@ public struct SessionConfiguration: Sendable {
         return configuration
     }
 
+    /// Throws ``SessionError/Code/configuration`` when the cookie attributes cannot make a valid
+    /// cookie (a bad name, a `__Host-` name with a Domain, `SameSite=None` without Secure, ...) or a
+    /// lifetime is not positive. Middleware checks this at start-up.
+    public func validate() throws {
+        do {
+            _ = try SetCookie(
+                name: cookie.name, value: "", domain: cookie.domain, path: cookie.path,
+                secure: cookie.secure || cookie.partitioned, httpOnly: cookie.httpOnly,
+                sameSite: cookie.sameSite, partitioned: cookie.partitioned
+            )
+        } catch let error as CookieError {
+            throw SessionError(.configuration, "the session cookie's attributes are invalid: \(error.message)")
+        }
+        guard permanentLifetime > 0, idleTimeout > 0, absoluteLifetime > 0, refreshInterval >= 0 else {
+            throw SessionError(.configuration, "session lifetimes must be positive")
+        }
+    }
+
     func commits(status: Int) -> Bool {
         switch errorCommitPolicy {
         case .always: return true

@@ -151,13 +151,16 @@ public struct SessionEngine: Sendable {
     /// Partitioned so the browser matches it.
     public func deletionCookie() -> SetCookie {
         let attributes = configuration.cookie
-        let cookie = try? SetCookie(
-            name: attributes.name, value: "", domain: attributes.domain, path: attributes.path,
-            secure: attributes.secure || attributes.partitioned, httpOnly: attributes.httpOnly,
-            sameSite: attributes.sameSite, partitioned: attributes.partitioned
-        )
-        // The attributes were validated when the engine was configured; fall back to a bare name.
-        return (cookie ?? (try! SetCookie(name: "session", value: ""))).deletion()
+        do {
+            return try SetCookie(
+                name: attributes.name, value: "", domain: attributes.domain, path: attributes.path,
+                secure: attributes.secure || attributes.partitioned, httpOnly: attributes.httpOnly,
+                sameSite: attributes.sameSite, partitioned: attributes.partitioned
+            ).deletion()
+        } catch {
+            // Unreachable after SessionConfiguration.validate(), which middleware runs at start-up.
+            preconditionFailure("invalid session cookie configuration: \(error)")
+        }
     }
 
     func codecContext(now: Int64) -> SessionCodecContext {

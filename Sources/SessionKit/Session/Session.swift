@@ -75,6 +75,8 @@ public final class Session: Sendable {
 
     /// The value for `key` decoded as `Value`, or `nil` when the key is missing or holds another
     /// type. Setting `nil` removes the key.
+    /// The setter ignores a value that cannot be encoded (leaving the key as it was); use
+    /// ``set(_:_:)`` to get that error.
     public subscript<Value: Codable & Sendable>(_ key: String, as type: Value.Type = Value.self) -> Value? {
         get { try? self.value(key, as: type) }
         set {
