@@ -92,18 +92,9 @@ enum DemoTypedValue {
 
     /// `datetime.isoformat()` of an aware UTC datetime: `2024-01-02T03:04:05+00:00`.
     private static func isoformat(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let secondsOfDay = seconds - days * 86400
-        // Civil from days (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return String(format: "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld+00:00", year, month, day, secondsOfDay / 3600, secondsOfDay % 3600 / 60, secondsOfDay % 60)
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let text = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        return text.hasSuffix("Z") ? String(text.dropLast()) + "+00:00" : text
     }
 }

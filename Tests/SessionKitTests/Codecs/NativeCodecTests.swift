@@ -179,7 +179,7 @@ struct NativeCodecTests {
     @Test(arguments: Format.allCases)
     func randomInputNeverTraps(format: Format) throws {
         let codec = try Self.codec(format)
-        var generator = CodecTestRandom(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let valid = try codec.encode(Self.sample(), context: Self.context)
         for round in 0..<3000 {
             let input: String
@@ -215,18 +215,5 @@ struct NativeCodecTests {
         let secret = try SessionSecret.environment("SK", environment: ["SK": "x"])
         #expect(secret.bytes == [UInt8(ascii: "x")])
         #expect(SessionSecret.generateText().count == 43)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible property tests.
-struct CodecTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
