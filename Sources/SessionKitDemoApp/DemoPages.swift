@@ -22,7 +22,7 @@ struct DemoPages: Sendable {
             let session = context.session
             let visits = session.get("visits", default: 0).addingReportingOverflow(1).partialValue
             session["visits"] = visits
-            let cartCount = (session[Self.cartKey] ?? [:]).values.reduce(0) { $0.addingReportingOverflow(max(0, $1)).partialValue }
+            let cartCount = try Self.cart(session).values.reduce(0) { $0.addingReportingOverflow(max(0, $1)).partialValue }
             return page("home", title: "Home", context: context, values: ["visits": visits, "cartCount": cartCount])
         }
         router.get("/app/login") { _, context in
@@ -53,14 +53,14 @@ struct DemoPages: Sendable {
         }
         addSessionRoutes(to: router)
         router.get("/app/cart") { _, context in
-            let cart = context.session[Self.cartKey] ?? [:]
+            let cart = try Self.cart(context.session)
             let items = cart.keys.sorted().map { ["name": $0, "quantity": String(cart[$0] ?? 0)] }
             return page("cart", title: "Cart", context: context, values: ["items": items, "hasItems": !items.isEmpty, "catalog": Self.catalog])
         }
         router.post("/app/cart/add") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
             guard Self.catalog.contains(item) else { throw HTTPError(.badRequest, message: "unknown item") }
-            var cart = context.session[Self.cartKey] ?? [:]
+            var cart = try Self.cart(context.session)
             cart[item] = min(cart[item, default: 0], 999) + 1
             context.session[Self.cartKey] = cart
             context.session.flash("Added one \(item).", category: "success")
@@ -68,11 +68,17 @@ struct DemoPages: Sendable {
         }
         router.post("/app/cart/remove") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
-            var cart = context.session[Self.cartKey] ?? [:]
+            var cart = try Self.cart(context.session)
             if let count = cart[item] { cart[item] = count > 1 ? count - 1 : nil }
             context.session[Self.cartKey] = cart
             return Response.redirect(to: "/app/cart", type: .normal)
         }
+    }
+
+    /// The cart, or an empty one. A cart that does not decode is an error, never silently replaced
+    /// by an empty one (which the next write would store, losing the items).
+    static func cart(_ session: Session) throws -> [String: Int] {
+        try session.value(cartKey.name, as: [String: Int].self) ?? [:]
     }
 
     /// Renders `template` inside the layout, with the user and the flashes.

@@ -189,10 +189,13 @@ def test_cart_add_and_keep(browser, tmp_root, capsys):
     assert browser.text("#who") == "alice"
 
 
-def test_cart_remove_one(browser):
+def test_cart_remove_one(browser, demo):
     browser.open("/app/cart")
+    assert browser.text("#who") == "alice", "still logged in from the previous test"
+    assert browser.cart() == {"apple": "2", "tea": "1"}, "the cart kept from the previous test"
     browser.add("coffee")
-    assert browser.cart() == {"apple": "2", "coffee": "1", "tea": "1"}
+    assert browser.text("#who") == "alice"
+    assert browser.cart() == {"apple": "2", "coffee": "1", "tea": "1"}, demo.log_path.read_text(errors="replace")[-4000:]
     row = next(r for r in browser.all("#cart tr.item") if r.find_element(By.CSS_SELECTOR, "td.name").text == "coffee")
     browser.click_and_load(row.find_element(By.CSS_SELECTOR, "button"))
     browser.wait(lambda: "coffee" not in browser.cart(), "coffee to leave the cart")

@@ -88,6 +88,7 @@ extension SessionEngine {
             return
         }
         guard snapshot.modified else { return }
+        logger.debug("creating a server-side session")
         let now = clock()
         let permanent = snapshot.isPermanent
         let absolute = now + configuration.absoluteLifetime
@@ -114,6 +115,7 @@ extension SessionEngine {
     private func commitExisting(_ origin: ServerSessionOrigin, session: Session, snapshot: SessionSnapshot, store: any SessionStore, into commit: inout SessionCommit) async throws {
         var key = origin.id.storageKey
         if snapshot.invalidateRequested || (snapshot.modified && snapshot.values.isEmpty) {
+            logger.debug("deleting a server-side session", metadata: ["reason": "\(snapshot.invalidateRequested ? "invalidated" : "emptied")"])
             try await store.delete(key)
             commit.setCookies.append(deletionCookie())
             commit.varyCookie = true
