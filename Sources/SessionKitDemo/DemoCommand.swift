@@ -35,7 +35,9 @@ struct DemoCommand: AsyncParsableCommand {
             text = secret
         } else {
             text = SessionSecret.generateText()
-            logger.warning("no --secret or SESSIONKIT_SECRET: using a random secret, so sessions will not survive a restart")
+            if flaskCompat || store == .cookie {
+                logger.warning("no --secret or SESSIONKIT_SECRET: using a random secret, so cookie sessions will not survive a restart")
+            }
         }
         if !secureCookies {
             logger.notice("cookies are not marked Secure: fine for plain-http development on loopback; pass --secure-cookies behind https")
