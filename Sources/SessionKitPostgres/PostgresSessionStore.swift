@@ -144,7 +144,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
                 try await self.migrate()
                 try await SessionStoreCleanupService(store: self, interval: self.configuration.cleanupInterval, logger: self.logger).run()
             }
-            try await group.waitForAll()
+            // Not waitForAll(): it would wait for the client after the migration failed.
+            while try await group.next() != nil {}
         }
     }
 
