@@ -1,2 +1,374 @@
+import Logging
 import PostgresNIO
+import ServiceLifecycle
 import SessionKit
+import Synchronization
+
+/// Server-side sessions in PostgreSQL: many app servers, one shared store.
+///
+/// One table keyed by the storage key (a SHA-256 as a `bytea` primary key) holds each session's
+/// values as one compact `bytea` next to indexed `expires_at` and `user_id` columns. Reads, creates,
+/// touches, renames, deletes and cleanup are single statements; a key-level delta is merged in a
+/// short transaction that locks the row (`SELECT ... FOR UPDATE`), so concurrent requests on any
+/// server that change different keys both win, and a write to a session that is gone or expired
+/// changes nothing and reports `false`. Times come from the store's clock, never the database's.
+/// The schema is created or migrated on first use (or by ``migrate()``) and versioned in a
+/// `sessionkit_schema` table.
+///
+/// Run the store as a `Service`: its ``run()`` runs the `PostgresClient` (the connection pool) and
+/// removes expired sessions in batches until graceful shutdown. List it before the app in the
+/// `ServiceGroup`, so that it shuts down after the app has finished its requests. A database that is
+/// down makes operations fail with ``SessionStoreError/Code/unavailable`` after
+/// ``PostgresSessionStoreConfiguration/connectionTimeout`` (the engine then fails closed).
+///
+/// ```swift
+/// let store = PostgresSessionStore(
+///     host: "db.internal", username: "app", password: env["PGPASSWORD"], database: "app",
+///     tls: .require(.makeClientConfiguration())
+/// )
+/// let group = ServiceGroup(configuration: .init(services: [store, app], logger: logger))
+/// try await group.run()      // runs the pool, migrates, cleans up; stops after the app
+/// ```
+public final class PostgresSessionStore: SessionUserIndex, Service {
+    private enum MigrationState: Sendable {
+        case idle
+        case running(Task<Void, any Error>)
+        case done
+    }
+
+    /// The schema version this code writes (in `sessionkit_schema`).
+    public static let schemaVersion = 1
+    static let tableName = "sessionkit_sessions"
+
+    /// The client the store runs its queries on.
+    public let client: PostgresClient
+    /// The settings the store was made with.
+    public let configuration: PostgresSessionStoreConfiguration
+    let tables: Tables
+    private let clock: @Sendable () -> Int64
+    let logger: Logger
+    private let migration = Mutex<MigrationState>(.idle)
+
+    /// A store on `client`. The store's ``run()`` runs the client unless
+    /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`.
+    public init(
+        client: PostgresClient,
+        configuration: PostgresSessionStoreConfiguration = .init(),
+        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
+    ) {
+        if let schema = configuration.schema {
+            precondition(PostgresSessionStoreConfiguration.isPlainIdentifier(schema), "the session store's schema must be a plain SQL identifier")
+        }
+        self.client = client
+        self.configuration = configuration
+        self.tables = Tables(schema: configuration.schema)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A store with its own `PostgresClient` for the server at `host`; it logs the pool's
+    /// background events to `logger`. Pass `tls: .disable` only for a server on the same host or a
+    /// trusted network.
+    public convenience init(
+        host: String,
+        port: Int = 5432,
+        username: String,
+        password: String?,
+        database: String?,
+        tls: PostgresClient.Configuration.TLS,
+        configuration: PostgresSessionStoreConfiguration = .init(),
+        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
+    ) {
+        let clientConfiguration = PostgresClient.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: tls
+        )
+        self.init(
+            client: PostgresClient(configuration: clientConfiguration, backgroundLogger: logger),
+            configuration: configuration, clock: clock, logger: logger
+        )
+    }
+
+    // MARK: Lifecycle
+
+    /// Creates or migrates the schema (idempotent; safe when several servers start at once). Throws
+    /// ``SessionStoreError/Code/unavailable`` when the database cannot be reached or was migrated
+    /// by a newer SessionKit. Needs the client running (``run()`` does both).
+    public func migrate() async throws {
+        let task: Task<Void, any Error>? = migration.withLock { state in
+            switch state {
+            case .done:
+                return nil
+            case .running(let task):
+                return task
+            case .idle:
+                let task = Task { [self] in
+                    let schema = configuration.schema
+                    let tables = self.tables
+                    let logger = self.logger
+                    try await leasingConnection { connection in
+                        try await Self.migrateSchema(connection, schema: schema, tables: tables, logger: logger)
+                    }
+                }
+                state = .running(task)
+                return task
+            }
+        }
+        guard let task else { return }
+        do {
+            try await task.value
+            migration.withLock { state in
+                if case .running(let current) = state, current == task { state = .done }
+            }
+        } catch {
+            // Let the next call try again (the database may come back).
+            migration.withLock { state in
+                if case .running(let current) = state, current == task { state = .idle }
+            }
+            throw Self.wrap(error)
+        }
+    }
+
+    /// Runs the client (unless ``PostgresSessionStoreConfiguration/runsClient`` is `false`),
+    /// migrates, then removes expired sessions every
+    /// ``PostgresSessionStoreConfiguration/cleanupInterval`` until graceful shutdown or
+    /// cancellation. Throws when the migration fails. Call it once.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if configuration.runsClient {
+                let client = self.client
+                group.addTask { await client.run() }
+            }
+            group.addTask {
+                try await self.migrate()
+                try await SessionStoreCleanupService(store: self, interval: self.configuration.cleanupInterval, logger: self.logger).run()
+            }
+            // Not waitForAll(): it would wait for the client after the migration failed.
+            while try await group.next() != nil {}
+        }
+    }
+
+    /// Runs `body` on a connection once the schema is in place.
+    private func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        if case .done = migration.withLock({ $0 }) {} else { try await migrate() }
+        return try await leasingConnection(body)
+    }
+
+    // MARK: SessionStore
+
+    public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        return try await withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+                FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
+                """, logger: logger)
+            var session: StoredSession?
+            for try await row in rows {
+                let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try row.decode(
+                    (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?).self
+                )
+                session = StoredSession(
+                    values: try SessionRecordCoding.decode(data.readableBytesView).values,
+                    createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                    userAgent: userAgent, ipAddress: ipAddress
+                )
+            }
+            return session
+        }
+    }
+
+    public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        let created = try await withConnection { connection in
+            let rows = try await connection.query("""
+                INSERT INTO \(unescaped: table) AS s
+                    (key_hash, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address)
+                VALUES (
+                    \(Self.bytes(key)), \(ByteBuffer(bytes: SessionRecordCoding.encode(session.values))), \(session.userID),
+                    \(session.createdAt), \(session.lastSeenAt), \(min(session.expiresAt, session.absoluteExpiresAt)),
+                    \(session.absoluteExpiresAt), \(session.userAgent), \(session.ipAddress)
+                )
+                ON CONFLICT (key_hash) DO UPDATE SET
+                    data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
+                    last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
+                    absolute_expires_at = EXCLUDED.absolute_expires_at, user_agent = EXCLUDED.user_agent,
+                    ip_address = EXCLUDED.ip_address
+                WHERE s.expires_at <= \(now)
+                RETURNING 1
+                """, logger: logger)
+            return try await Self.hasRows(rows)
+        }
+        if !created { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
+    }
+
+    public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        switch delta {
+        case .replaceAll(let values):
+            let data = ByteBuffer(bytes: SessionRecordCoding.encode(values))
+            let userID = StoredSession.userID(from: values[StoredSession.userIDKey])
+            return try await withConnection { connection in
+                let rows = try await connection.query("""
+                    UPDATE \(unescaped: table)
+                    SET data = \(data), user_id = \(userID), expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
+                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
+                    """, logger: logger)
+                return try await Self.hasRows(rows)
+            }
+        case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
+            return try await touch(key, expiresAt: expiresAt)
+        case .update:
+            // Read, merge and write back under the row lock: a concurrent apply waits for this one
+            // and then merges into its result; a delete waits too, and a delete that won makes the
+            // SELECT find nothing.
+            return try await withConnection { connection in
+                try await Self.inTransaction(connection, logger: logger) {
+                    let rows = try await connection.query("""
+                        SELECT data FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) FOR UPDATE
+                        """, logger: logger)
+                    var stored: ByteBuffer?
+                    for try await row in rows { stored = try row.decode(ByteBuffer.self) }
+                    guard let stored else { return false }
+                    var values = try SessionRecordCoding.decode(stored.readableBytesView).values
+                    SessionRecordCoding.apply(delta, to: &values)
+                    let data = ByteBuffer(bytes: SessionRecordCoding.encode(values))
+                    let userID = StoredSession.userID(from: values[StoredSession.userIDKey])
+                    try await connection.query("""
+                        UPDATE \(unescaped: table)
+                        SET data = \(data), user_id = \(userID), expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
+                        WHERE key_hash = \(Self.bytes(key))
+                        """, logger: logger)
+                    return true
+                }
+            }
+        }
+    }
+
+    public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        return try await withConnection { connection in
+            let rows = try await connection.query("""
+                UPDATE \(unescaped: table) SET expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
+                WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
+                """, logger: logger)
+            return try await Self.hasRows(rows)
+        }
+    }
+
+    public func delete(_ key: SessionStorageKey) async throws {
+        let (table, logger) = (tables.sessions, logger)
+        _ = try await withConnection { connection in
+            try await Self.hasRows(try await connection.query("DELETE FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key))", logger: logger))
+        }
+    }
+
+    public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        return try await withConnection { connection in
+            // An expired session under the new key may be replaced (deleting it is what cleanup
+            // would do); a live one, even one created meanwhile, makes the UPDATE fail.
+            try await connection.query("""
+                DELETE FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(new)) AND expires_at <= \(now)
+                """, logger: logger)
+            do {
+                let rows = try await connection.query("""
+                    UPDATE \(unescaped: table) SET key_hash = \(Self.bytes(new))
+                    WHERE key_hash = \(Self.bytes(old)) AND expires_at > \(now) RETURNING 1
+                    """, logger: logger)
+                return try await Self.hasRows(rows)
+            } catch where Self.isUniqueViolation(error) {
+                throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
+            }
+        }
+    }
+
+    public func removeExpired() async throws -> Int {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        let batch = max(1, configuration.cleanupBatchSize)
+        var removed = 0
+        while true {
+            let count = try await withConnection { connection in
+                // SKIP LOCKED: servers cleaning up at the same time split the work instead of queueing.
+                let rows = try await connection.query("""
+                    WITH deleted AS (
+                        DELETE FROM \(unescaped: table) WHERE key_hash IN (
+                            SELECT key_hash FROM \(unescaped: table) WHERE expires_at <= \(now) LIMIT \(batch) FOR UPDATE SKIP LOCKED
+                        ) RETURNING 1
+                    )
+                    SELECT count(*) FROM deleted
+                    """, logger: logger)
+                return try await Self.count(rows)
+            }
+            removed += count
+            if count < batch { return removed }
+            await Task.yield()
+        }
+    }
+
+    // MARK: SessionUserIndex
+
+    public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        return try await withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+                FROM \(unescaped: table) WHERE user_id = \(userID) AND expires_at > \(now) ORDER BY created_at, key_hash
+                """, logger: logger)
+            var sessions: [UserSessionInfo] = []
+            for try await row in rows {
+                let (keyHash, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try row.decode(
+                    (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?).self
+                )
+                guard let key = SessionStorageKey(bytes: keyHash.readableBytesView) else { throw Self.corrupt }
+                sessions.append(UserSessionInfo(
+                    key: key, createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt,
+                    absoluteExpiresAt: absoluteExpiresAt, userAgent: userAgent, ipAddress: ipAddress
+                ))
+            }
+            return sessions
+        }
+    }
+
+    public func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
+        let (table, logger, now) = (tables.sessions, logger, clock())
+        return try await withConnection { connection in
+            let rows: PostgresRowSequence
+            if let except {
+                rows = try await connection.query("""
+                    WITH deleted AS (
+                        DELETE FROM \(unescaped: table) WHERE user_id = \(userID) AND key_hash <> \(Self.bytes(except)) RETURNING expires_at
+                    )
+                    SELECT count(*) FILTER (WHERE expires_at > \(now)) FROM deleted
+                    """, logger: logger)
+            } else {
+                rows = try await connection.query("""
+                    WITH deleted AS (DELETE FROM \(unescaped: table) WHERE user_id = \(userID) RETURNING expires_at)
+                    SELECT count(*) FILTER (WHERE expires_at > \(now)) FROM deleted
+                    """, logger: logger)
+            }
+            return try await Self.count(rows)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func bytes(_ key: SessionStorageKey) -> ByteBuffer { ByteBuffer(bytes: key.bytes) }
+
+    /// Whether the statement returned a row (consuming them all).
+    private static func hasRows(_ rows: PostgresRowSequence) async throws -> Bool {
+        var found = false
+        for try await _ in rows { found = true }
+        return found
+    }
+
+    /// The single `count(*)` a statement returned.
+    private static func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var count: Int64 = 0
+        for try await row in rows { count = try row.decode(Int64.self) }
+        return Int(count)
+    }
+}
