@@ -168,7 +168,8 @@ enum RedisSessionScripts {
         """
 
     /// `sessions`: p, user, now. A flat array of `h c l e a ua ip` per live session, oldest first;
-    /// members whose key Redis has expired are dropped from the indexes on the way.
+    /// members whose key Redis has expired leave the user index on the way (``removeExpired``
+    /// takes them off `p:expiry` and counts them).
     static let sessions = prelude + """
         local uk = p .. ':u:' .. ARGV[2]
         local now = tonumber(ARGV[3])
@@ -176,8 +177,9 @@ enum RedisSessionScripts {
         for _, h in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
           local m = redis.call('HMGET', skey(h), 'c', 'l', 'e', 'a', 'ua', 'ip')
           if not m[3] then
-            drop(h)
+            -- Redis expired it: out of the user index now; removeExpired still counts it.
             redis.call('ZREM', uk, h)
+            if redis.call('HGET', p .. ':owners', h) == ARGV[2] then redis.call('HDEL', p .. ':owners', h) end
           elseif tonumber(m[3]) > now then
             out[#out + 1] = h
             for i = 1, 6 do out[#out + 1] = m[i] end

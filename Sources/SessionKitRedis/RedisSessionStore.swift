@@ -116,7 +116,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         while index < fields.count {
             guard var field = fields[index].bytes, let value = fields[index + 1].bytes else { throw Self.corrupt }
             index += 2
-            if field.readableBytes > 2, field.getInteger(at: field.readerIndex, as: UInt16.self) == Self.valuePrefix {
+            if field.readableBytes >= 2, field.getInteger(at: field.readerIndex, as: UInt16.self) == Self.valuePrefix {
                 field.moveReaderIndex(forwardBy: 2)
                 values[String(buffer: field)] = SessionValue(json: value.readableBytesView)
                 continue
