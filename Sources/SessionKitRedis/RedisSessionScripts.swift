@@ -1,0 +1,206 @@
+/// The Lua scripts that make every write of ``RedisSessionStore`` atomic (Redis runs a script
+/// without interleaving other commands). Every script gets the key prefix as `ARGV[1]` and the
+/// store's clock as `ARGV[3]` where it needs one: a session counts as expired once `now >= e`
+/// by the store's clock, whatever Redis's TTL says, so a store with an injected clock behaves as
+/// one with the system clock.
+///
+/// The data, under prefix `p` and a session's key hash `h` (64 hex digits):
+/// - `p:s:h`, a hash: `c` created, `l` last seen, `e` idle deadline, `a` absolute deadline, `ua`
+///   and `ip` (absent for `nil`), and `v:<name>` the JSON text of each session value. Its Redis
+///   TTL is the time left until `e`.
+/// - `p:expiry`, a sorted set of every session's `h` scored by `e`: cleanup takes what is due.
+/// - `p:owners`, a hash `h` → user ID for sessions with a user; `p:u:<user>`, a sorted set of
+///   that user's `h` scored by `c`. Kept here so the user index can be cleaned after Redis has
+///   expired a session's own key.
+///
+/// Replies: `1` done, `0` missing or expired, `-1` a live session already has the key.
+///
+/// ```swift
+/// let reply = try await store.evaluate(.touch, arguments: [hex, String(now), String(expiresAt)])
+/// ```
+enum RedisSessionScripts {
+    /// Helpers every script starts with.
+    static let prelude = """
+        local p = ARGV[1]
+        local function skey(h) return p .. ':s:' .. h end
+        local function drop(h)
+          local o = p .. ':owners'
+          local u = redis.call('HGET', o, h)
+          if u then
+            redis.call('ZREM', p .. ':u:' .. u, h)
+            redis.call('HDEL', o, h)
+          end
+          redis.call('ZREM', p .. ':expiry', h)
+          return redis.call('DEL', skey(h))
+        end
+        local function setuser(h, u, c)
+          local o = p .. ':owners'
+          local old = redis.call('HGET', o, h)
+          if old == u then return end
+          if old then redis.call('ZREM', p .. ':u:' .. old, h) end
+          if u then
+            redis.call('HSET', o, h, u)
+            redis.call('ZADD', p .. ':u:' .. u, c, h)
+          else
+            redis.call('HDEL', o, h)
+          end
+        end
+        local function expire(h, e, now)
+          redis.call('ZADD', p .. ':expiry', e, h)
+          local ttl = tonumber(e) - now
+          if ttl > 10000000000 then ttl = 10000000000 end
+          redis.call('EXPIRE', skey(h), string.format('%d', ttl))
+        end
+        local function optional(arg)
+          if string.sub(arg, 1, 1) == '1' then return string.sub(arg, 2) end
+          return false
+        end
+        local function each(command, k, from, to)
+          local i = from
+          while i <= to do
+            local j = math.min(i + 999, to)
+            redis.call(command, k, unpack(ARGV, i, j))
+            i = j + 1
+          end
+        end
+
+        """
+
+    /// `create`: p, h, now, c, l, e (capped), a, ua, ip, user (optionals as `0` or `1`+text), then
+    /// field/value pairs.
+    static let create = prelude + """
+        local h, now = ARGV[2], tonumber(ARGV[3])
+        local k = skey(h)
+        local e = redis.call('HGET', k, 'e')
+        if e and tonumber(e) > now then return -1 end
+        drop(h)
+        if tonumber(ARGV[6]) <= now then return 1 end
+        redis.call('HSET', k, 'c', ARGV[4], 'l', ARGV[5], 'e', ARGV[6], 'a', ARGV[7])
+        local ua, ip = optional(ARGV[8]), optional(ARGV[9])
+        if ua then redis.call('HSET', k, 'ua', ua) end
+        if ip then redis.call('HSET', k, 'ip', ip) end
+        each('HSET', k, 11, #ARGV)
+        setuser(h, optional(ARGV[10]), ARGV[4])
+        expire(h, ARGV[6], now)
+        return 1
+        """
+
+    /// `apply`: p, h, now, expiresAt, mode (`r` replace all, `u` update), user (`-` unchanged,
+    /// `0` none, `1`+ID), number of field/value pairs to set, the pairs, then the fields to remove.
+    static let apply = prelude + """
+        local h, now = ARGV[2], tonumber(ARGV[3])
+        local k = skey(h)
+        local m = redis.call('HMGET', k, 'e', 'a', 'c', 'ua', 'ip')
+        if not m[1] or tonumber(m[1]) <= now then return 0 end
+        local last = 8 + 2 * tonumber(ARGV[7]) - 1
+        if ARGV[5] == 'r' then
+          redis.call('DEL', k)
+          redis.call('HSET', k, 'c', m[3], 'a', m[2])
+          if m[4] then redis.call('HSET', k, 'ua', m[4]) end
+          if m[5] then redis.call('HSET', k, 'ip', m[5]) end
+        elseif last < #ARGV then
+          each('HDEL', k, last + 1, #ARGV)
+        end
+        each('HSET', k, 8, last)
+        local e = ARGV[4]
+        if tonumber(e) > tonumber(m[2]) then e = m[2] end
+        redis.call('HSET', k, 'e', e, 'l', ARGV[3])
+        if tonumber(e) <= now then
+          drop(h)
+          return 1
+        end
+        if ARGV[6] ~= '-' then setuser(h, optional(ARGV[6]), m[3]) end
+        expire(h, e, now)
+        return 1
+        """
+
+    /// `touch`: p, h, now, expiresAt.
+    static let touch = prelude + """
+        local h, now = ARGV[2], tonumber(ARGV[3])
+        local k = skey(h)
+        local m = redis.call('HMGET', k, 'e', 'a')
+        if not m[1] or tonumber(m[1]) <= now then return 0 end
+        local e = ARGV[4]
+        if tonumber(e) > tonumber(m[2]) then e = m[2] end
+        redis.call('HSET', k, 'e', e, 'l', ARGV[3])
+        if tonumber(e) <= now then
+          drop(h)
+          return 1
+        end
+        expire(h, e, now)
+        return 1
+        """
+
+    /// `delete`: p, h.
+    static let delete = prelude + """
+        drop(ARGV[2])
+        return 1
+        """
+
+    /// `rename`: p, old h, now, new h.
+    static let rename = prelude + """
+        local old, now, new = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        local m = redis.call('HMGET', skey(old), 'e', 'c')
+        if not m[1] or tonumber(m[1]) <= now then return 0 end
+        local e = redis.call('HGET', skey(new), 'e')
+        if e and tonumber(e) > now then return -1 end
+        drop(new)
+        redis.call('RENAME', skey(old), skey(new))
+        redis.call('ZREM', p .. ':expiry', old)
+        redis.call('ZADD', p .. ':expiry', m[1], new)
+        local o = p .. ':owners'
+        local u = redis.call('HGET', o, old)
+        if u then
+          redis.call('HDEL', o, old)
+          redis.call('ZREM', p .. ':u:' .. u, old)
+          redis.call('HSET', o, new, u)
+          redis.call('ZADD', p .. ':u:' .. u, m[2], new)
+        end
+        return 1
+        """
+
+    /// `removeExpired`: p, batch size, now. Removes up to a batch of sessions due by the store's
+    /// clock (their keys may be gone already: Redis's TTL) and returns how many.
+    static let removeExpired = prelude + """
+        local due = redis.call('ZRANGEBYSCORE', p .. ':expiry', '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[2]))
+        for _, h in ipairs(due) do drop(h) end
+        return #due
+        """
+
+    /// `sessions`: p, user, now. A flat array of `h c l e a ua ip` per live session, oldest first;
+    /// members whose key Redis has expired leave the user index on the way (``removeExpired``
+    /// takes them off `p:expiry` and counts them).
+    static let sessions = prelude + """
+        local uk = p .. ':u:' .. ARGV[2]
+        local now = tonumber(ARGV[3])
+        local out = {}
+        for _, h in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
+          local m = redis.call('HMGET', skey(h), 'c', 'l', 'e', 'a', 'ua', 'ip')
+          if not m[3] then
+            -- Redis expired it: out of the user index now; removeExpired still counts it.
+            redis.call('ZREM', uk, h)
+            if redis.call('HGET', p .. ':owners', h) == ARGV[2] then redis.call('HDEL', p .. ':owners', h) end
+          elseif tonumber(m[3]) > now then
+            out[#out + 1] = h
+            for i = 1, 6 do out[#out + 1] = m[i] end
+          end
+        end
+        return out
+        """
+
+    /// `revoke`: p, user, now, the key hash to keep (or empty). Returns how many live sessions it deleted.
+    static let revoke = prelude + """
+        local uk = p .. ':u:' .. ARGV[2]
+        local now = tonumber(ARGV[3])
+        local n = 0
+        for _, h in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
+          if h ~= ARGV[4] then
+            local e = redis.call('HGET', skey(h), 'e')
+            if e and tonumber(e) > now then n = n + 1 end
+            drop(h)
+            redis.call('ZREM', uk, h)
+          end
+        end
+        return n
+        """
+}
