@@ -1,6 +1,10 @@
 import NIOCore
 
-/// ``RESPParser`` as a channel handler's decoder.
+/// ``RESPParser`` as a channel handler's decoder: one ``RESPValue`` per complete reply.
+///
+/// ```swift
+/// try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser())))
+/// ```
 struct RESPDecoder: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
     let parser: RESPParser

@@ -68,7 +68,7 @@ package final class RedisConnectionPool: Sendable {
             case ready(RedisConnection)
             case pending(EventLoopFuture<RedisConnection>)
         }
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % size
+        let index = (next.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % size
         let found: Found = try state.withLock { state in
             guard !state.closed else { throw RedisClientError(.poolClosed, "the Redis connection pool is closed") }
             switch state.slots[index] {

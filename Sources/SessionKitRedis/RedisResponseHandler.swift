@@ -1,6 +1,10 @@
 import NIOCore
 
 /// A request on its way to the server: the encoded command and the promise its reply fulfils.
+///
+/// ```swift
+/// channel.writeAndFlush(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise), promise: nil)
+/// ```
 struct RedisRequest: Sendable {
     let bytes: ByteBuffer
     let promise: EventLoopPromise<RESPValue>

@@ -23,7 +23,7 @@ public struct RedisSessionStoreConfiguration: Sendable {
     public var poolSize: Int
     /// The ACL user for `AUTH` (Redis 6 and later); `nil` authenticates as the default user.
     public var username: String?
-    /// How long opening a connection (TCP, `AUTH`, `SELECT`) may take.
+    /// How long opening a TCP connection may take (`AUTH` and `SELECT` then have the command timeout).
     public var connectTimeout: Duration
     /// How long one command may wait for its reply; on timeout the connection is replaced.
     public var commandTimeout: Duration
