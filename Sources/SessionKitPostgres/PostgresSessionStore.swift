@@ -95,7 +95,9 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     /// Creates or migrates the schema (idempotent; safe when several servers start at once). Throws
     /// ``SessionStoreError/Code/unavailable`` when the database cannot be reached or was migrated
-    /// by a newer SessionKit. Needs the client running (``run()`` does both).
+    /// by a newer SessionKit. Needs the client running (``run()`` does both), and a role that may
+    /// create tables in the schema (on PostgreSQL 15 and later only the database owner may create
+    /// in `public` by default; otherwise set ``PostgresSessionStoreConfiguration/schema``).
     public func migrate() async throws {
         let task: Task<Void, any Error>? = migration.withLock { state in
             switch state {
