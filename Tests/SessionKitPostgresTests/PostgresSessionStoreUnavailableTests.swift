@@ -8,13 +8,20 @@ import Testing
 /// A database that cannot be reached fails fast and closed; these need no server.
 @Suite("PostgresSessionStore without a database")
 struct PostgresSessionStoreUnavailableTests {
+    /// The pool logs every failed connection attempt; the tests expect them.
+    static let quiet: Logger = {
+        var logger = Logger(label: "SessionKit.PostgresSessionStore.test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
     /// A store whose client points at a loopback port nothing listens on, with its client running.
     static func withUnreachableStore(
         runClient: Bool = true, _ body: @escaping @Sendable (PostgresSessionStore) async throws -> Void
     ) async throws {
         let store = PostgresSessionStore(
             host: "127.0.0.1", port: 1, username: "sessionkit", password: "not-a-real-secret-3f9a", database: "sessionkit",
-            tls: .disable, configuration: .init(connectionTimeout: .milliseconds(500), runsClient: false)
+            tls: .disable, configuration: .init(connectionTimeout: .milliseconds(500), runsClient: false), logger: Self.quiet
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             if runClient { group.addTask { await store.client.run() } }
@@ -50,7 +57,7 @@ struct PostgresSessionStoreUnavailableTests {
     @Test func runFailsWhenTheDatabaseCannotBeMigrated() async throws {
         let store = PostgresSessionStore(
             host: "127.0.0.1", port: 1, username: "sessionkit", password: nil, database: nil, tls: .disable,
-            configuration: .init(connectionTimeout: .milliseconds(300))
+            configuration: .init(connectionTimeout: .milliseconds(300)), logger: Self.quiet
         )
         let error = await #expect(throws: SessionStoreError.self) { try await store.run() }
         #expect(error?.code == .unavailable)

@@ -20,7 +20,7 @@ import Testing
 final class PostgresTestDatabase: Sendable {
     static let url = ProcessInfo.processInfo.environment["SESSIONKIT_POSTGRES_URL"]
     static let isConfigured = url != nil
-    static let skipReason: Comment = "SESSIONKIT_POSTGRES_URL is not set: start a server with `scripts/postgres-server start` (scripts/test does)"
+    static let skipReason: Comment = "SESSIONKIT_POSTGRES_URL is not set: start one with `eval \"$(scripts/postgres-server start)\"` and export it"
 
     /// The client configuration for the server in ``url``.
     static func clientConfiguration() -> PostgresClient.Configuration {
