@@ -151,7 +151,7 @@ struct PostgresSessionStoreTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 #expect(try await store.load(live) != nil)   // the store's own client is running
-                let deadline = ContinuousClock.now + .seconds(10)
+                let deadline = ContinuousClock.now + .seconds(30)
                 while try await database.client.query("SELECT 1 FROM \(unescaped: schema).sessionkit_sessions WHERE expires_at <= \(clock.now)").collect().count > 0,
                     ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))

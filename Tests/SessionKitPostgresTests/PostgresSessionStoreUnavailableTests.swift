@@ -35,7 +35,9 @@ struct PostgresSessionStoreUnavailableTests {
             let start = ContinuousClock.now
             let error = await #expect(throws: SessionStoreError.self) { _ = try await store.load(SessionID().storageKey) }
             #expect(error?.code == .unavailable)
-            #expect(ContinuousClock.now - start < .seconds(3), "must fail after the connection timeout, not hang")
+            // Not a performance goal: a hang would be postgres-nio's 60-second breaker; a loaded CI
+            // machine can take several seconds for the timeout path itself.
+            #expect(ContinuousClock.now - start < .seconds(30), "must fail after the connection timeout, not hang")
             let message = String(describing: error)
             #expect(!message.contains("not-a-real-secret-3f9a") && !message.contains("SELECT"), "\(message)")
             // Every operation, and again (the failed migration is retried, not remembered).

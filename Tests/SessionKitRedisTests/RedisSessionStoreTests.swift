@@ -228,7 +228,8 @@ struct RedisSessionStoreFailureTests {
             }
             await #expect(throws: SessionStoreError.self) { try await store.ping() }
         }
-        #expect(time < .seconds(2))
+        // "Does not hang", with room for a loaded CI machine; not a performance goal.
+        #expect(time < .seconds(30))
     }
 
     @Test func aServerThatNeverAnswersTimesOut() async throws {
@@ -251,7 +252,8 @@ struct RedisSessionStoreFailureTests {
                 try await group.waitForAll()
             }
         }
-        #expect(time < .seconds(2))
+        // "Does not hang", with room for a loaded CI machine; not a performance goal.
+        #expect(time < .seconds(30))
         store.close()
         try await server.close()
     }
