@@ -30,7 +30,6 @@ struct ServerSessionTests {
         router.get("/keys") { _, context in context.session.keys.joined(separator: ",") }
         router.get("/slow-set") { _, context in
             _ = context.session["username", as: String.self]
-            try await Task.sleep(for: .milliseconds(300))
             context.session["late"] = "write"
             return "ok"
         }
@@ -241,13 +240,18 @@ struct ServerSessionTests {
     @Test(arguments: StoreKind.allCases)
     func aLogoutRacingASlowUpdateStaysLoggedOutOverRealHTTP(kind: StoreKind) async throws {
         let clock = TestClock()
-        try await Self.withStore(kind, clock: clock) { store in
+        try await Self.withStore(kind, clock: clock) { base in
+            // The slow request's write is held at a gate until the logout has finished: the race is
+            // forced, not hoped for.
+            let store = FaultInjectingSessionStore(base)
             try await Application(router: try Self.router(store: store, clock: clock), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.ahc(.http)) { client in
                 let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/set", method: .get)))
+                store.hold([.apply])
                 async let slow = client.execute(uri: "/slow-set", method: .get, headers: [.cookie: cookie])
-                try await Task.sleep(for: .milliseconds(100))
+                await store.waitForHeldCalls(1)
                 let logout = try await client.execute(uri: "/logout", method: .get, headers: [.cookie: cookie])
                 #expect(logout.headers[.setCookie]?.contains("Max-Age=0") == true)
+                store.release()
                 let slowResponse = try await slow
                 // The slow request finds its session gone: it does not re-create it, and tells the
                 // browser to forget the cookie rather than handing it a new one.
@@ -255,7 +259,7 @@ struct ServerSessionTests {
                 let after = try await client.execute(uri: "/get", method: .get, headers: [.cookie: cookie])
                 #expect(String(buffer: after.body) == "")
                 let id = try #require(SessionID(cookieValue: cookie.dropFirst("session=".count)))
-                #expect(try await store.load(id.storageKey) == nil)
+                #expect(try await base.load(id.storageKey) == nil)
             }
         }
     }
