@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(
             name: "SessionKitBenchmarks",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SessionKit", package: "SessionKit"),
                 .product(name: "SessionKitSQLite", package: "SessionKit"),
@@ -29,6 +30,22 @@ let package = Package(
             path: "Benchmarks/SessionKitBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v5)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [.product(name: "SessionKit", package: "SessionKit")],
+            path: "Sources/BenchmarkFixtures"
+        ),
+        // One operation in a loop, for `valgrind --tool=callgrind` (instruction counts do not depend
+        // on what else the machine runs) and for memory use without the malloc interposer.
+        .executableTarget(
+            name: "SessionKitProfile",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "SessionKit", package: "SessionKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/SessionKitProfile"
         ),
         .executableTarget(
             name: "SessionKitHTTPBench",

@@ -8,6 +8,7 @@ import Crypto
 import Foundation
 import SessionKit
 import SessionKitSQLite
+import BenchmarkFixtures
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -27,42 +28,6 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 // MARK: - Fixtures
-
-let secret = SessionSecret(text: String(repeating: "benchmark-secret-", count: 3))
-let keys = try! KeyRing(current: secret)
-let now: Int64 = 1_800_000_000
-let context = SessionCodecContext(cookieName: "session", now: now, lifetime: 31 * 24 * 3600)
-
-/// Deterministic, incompressible-ish text (base64url alphabet), so that Flask's zlib step does not
-/// shrink the large sessions to nothing.
-func filler(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    var state = seed
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(count)
-    for _ in 0..<max(0, count) {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        bytes.append(alphabet[Int(state >> 58)])
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// A session of about `size` bytes of keys and JSON values: a user ID, a CSRF token, a counter and
-/// a padding string.
-func sessionData(size: Int) -> SessionData {
-    var values: [String: SessionValue] = [:]
-    values["_user_id"] = try! SessionValue(encoding: "user-42")
-    values["csrf"] = try! SessionValue(encoding: filler(32, seed: 7))
-    values["counter"] = try! SessionValue(encoding: 41)
-    let fixed = 8 + 9 + 4 + 34 + 7 + 2 + 3 + 2 // keys and JSON of the three above, and "pad" + quotes
-    values["pad"] = try! SessionValue(encoding: filler(size - fixed))
-    return SessionData(values: values)
-}
-
-/// Sizes of session data. The native formats accept cookies of at most 4096 bytes, so "4 KB" is
-/// the largest session whose encrypted cookie still fits (2900 bytes of data: about 3.9 KB of
-/// cookie); the Flask format's limit is 8192 and it gets the same data.
-let sessionSizes: [(label: String, bytes: Int)] = [("100B", 100), ("1KB", 1000), ("4KB", 2900)]
 
 let encrypted = EncryptedSessionCodec(keys: keys)
 let signed = SignedSessionCodec(keys: keys)
@@ -138,7 +103,6 @@ func codecBenchmarks() {
 
 func costFloorBenchmarks() {
     let data = sessionData(size: 200)
-    let aad = Array("sessionkit".utf8) + [0, 0x01] + Array("session".utf8) + [0] + Array("session".utf8)
 
     // Encrypted: the same 200-byte-session cookie through the codec, and its plaintext's size
     // through AES-GCM open alone (no base64, no payload parsing).
@@ -146,7 +110,8 @@ func costFloorBenchmarks() {
     let encryptedBytes = Array(Base64URLDecode(encryptedCookie))
     let plaintextCount = encryptedBytes.count - 2 - 12 - 16
     let aesKey = SymmetricKey(size: .bits256)
-    let box = try! AES.GCM.seal(Array(repeating: UInt8(7), count: plaintextCount), using: aesKey, authenticating: aad)
+    let box = try! AES.GCM.seal(Array(repeating: UInt8(7), count: plaintextCount), using: aesKey, authenticating: floorAAD(version: 0x01))
+    let aad = floorAAD(version: 0x01)
     let combined = Array(box.combined!)
     Benchmark("Floor AES-GCM open (200B session: \(plaintextCount) B plaintext)") { benchmark in
         for _ in benchmark.scaledIterations {
@@ -165,6 +130,7 @@ func costFloorBenchmarks() {
     let signedBytes = Array(Base64URLDecode(signedCookie))
     let message = Array(signedBytes.dropLast(32))
     let hmacKey = SymmetricKey(size: .bits256)
+    let aad = floorAAD(version: 0x81)
     let mac = Array(HMAC<SHA256>.authenticationCode(for: aad + message, using: hmacKey))
     Benchmark("Floor HMAC-SHA256 verify (200B session: \(message.count) B message)") { benchmark in
         for _ in benchmark.scaledIterations {
@@ -179,13 +145,6 @@ func costFloorBenchmarks() {
             blackHole(signed.decode(signedCookie[...], context: context))
         }
     }
-}
-
-/// Base64url without padding, decoded with Foundation (fixture set-up only).
-func Base64URLDecode(_ text: String) -> Data {
-    var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-    while base64.utf8.count % 4 != 0 { base64 += "=" }
-    return Data(base64Encoded: base64)!
 }
 
 // MARK: - Session get/set
