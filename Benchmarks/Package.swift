@@ -14,6 +14,7 @@ let package = Package(
         // The malloc interposer counts allocations; the runtime interposer is not mirrored here.
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
@@ -44,6 +45,7 @@ let package = Package(
                 "BenchmarkFixtures",
                 .product(name: "SessionKit", package: "SessionKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/SessionKitProfile"
         ),

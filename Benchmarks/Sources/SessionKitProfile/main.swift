@@ -7,6 +7,7 @@
 import BenchmarkFixtures
 import Crypto
 import Foundation
+import Logging
 import SessionKit
 
 @inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
@@ -81,6 +82,14 @@ let operations: [String: () -> (Int) -> Void] = [
         let header = pairs.joined(separator: "; ")
         return { n in for _ in 0..<n { consume(RequestCookies(header: header)["session"]) } }
     },
+    // What the middleware does for one request, without HTTP: parse the Cookie header, load,
+    // read (or increment) a value, commit, serialize Set-Cookie.
+    "engine-read-encrypted": { engineOperation(.cookie(encrypted), write: false) },
+    "engine-write-encrypted": { engineOperation(.cookie(encrypted), write: true) },
+    "engine-read-signed": { engineOperation(.cookie(signed), write: false) },
+    "engine-write-signed": { engineOperation(.cookie(signed), write: true) },
+    "engine-read-memory": { engineOperation(.server(MemorySessionStore(clock: { now })), write: false) },
+    "engine-write-memory": { engineOperation(.server(MemorySessionStore(clock: { now })), write: true) },
     // Memory: COUNT sessions of about 100 bytes (user ID, CSRF token, counter, padding; a user
     // agent and address), each of its own user, in one MemorySessionStore.
     // PROFILE_ANONYMOUS=1: no user ID (no per-user index entry); PROFILE_NO_CLIENT=1: no user agent/address.
@@ -109,6 +118,45 @@ let operations: [String: () -> (Int) -> Void] = [
         }
     },
 ]
+
+func blocking(_ body: @escaping @Sendable () async -> Void) {
+    let semaphore = DispatchSemaphore(value: 0)
+    Task.detached {
+        await body()
+        semaphore.signal()
+    }
+    semaphore.wait()
+}
+
+func engineOperation(_ storage: SessionEngine.Storage, write: Bool) -> (Int) -> Void {
+    var configuration = SessionConfiguration()
+    configuration.cookie.secure = false
+    let engine = SessionEngine(storage: storage, configuration: configuration, logger: Logger(label: "profile"), clock: { now })
+    nonisolated(unsafe) var header = ""
+    blocking {
+        let session = try! await engine.load(from: RequestCookies())
+        session["user"] = "user-42"
+        session["counter"] = 0
+        let commit = try! await engine.commit(session)
+        header = "theme=dark; session=" + commit.setCookies[0].value + "; lang=en"
+    }
+    let cookieHeader = header
+    return { n in
+        blocking {
+            for _ in 0..<n {
+                let cookies = RequestCookies(header: cookieHeader)
+                let session = try! await engine.load(from: cookies)
+                if write {
+                    session["counter"] = (session["counter", as: Int.self] ?? 0) + 1
+                } else {
+                    consume(session["user", as: String.self])
+                }
+                let commit = try! await engine.commit(session)
+                for cookie in commit.setCookies { consume(cookie.headerValue) }
+            }
+        }
+    }
+}
 
 guard let make = operations[arguments[1]] else {
     print("unknown operation \(arguments[1]); operations: \(operations.keys.sorted().joined(separator: ", "))")
