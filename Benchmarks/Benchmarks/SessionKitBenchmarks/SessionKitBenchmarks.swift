@@ -111,12 +111,12 @@ func costFloorBenchmarks() {
     let plaintextCount = encryptedBytes.count - 2 - 12 - 16
     let aesKey = SymmetricKey(size: .bits256)
     let box = try! AES.GCM.seal(Array(repeating: UInt8(7), count: plaintextCount), using: aesKey, authenticating: floorAAD(version: 0x01))
-    let aad = floorAAD(version: 0x01)
+    let aesAAD = floorAAD(version: 0x01)
     let combined = Array(box.combined!)
     Benchmark("Floor AES-GCM open (200B session: \(plaintextCount) B plaintext)") { benchmark in
         for _ in benchmark.scaledIterations {
             let sealed = try! AES.GCM.SealedBox(combined: combined)
-            blackHole(try! AES.GCM.open(sealed, using: aesKey, authenticating: aad))
+            blackHole(try! AES.GCM.open(sealed, using: aesKey, authenticating: aesAAD))
         }
     }
     Benchmark("Codec encrypted decode 200B (cookie \(encryptedCookie.utf8.count) B)") { benchmark in
@@ -130,12 +130,12 @@ func costFloorBenchmarks() {
     let signedBytes = Array(Base64URLDecode(signedCookie))
     let message = Array(signedBytes.dropLast(32))
     let hmacKey = SymmetricKey(size: .bits256)
-    let aad = floorAAD(version: 0x81)
-    let mac = Array(HMAC<SHA256>.authenticationCode(for: aad + message, using: hmacKey))
+    let hmacAAD = floorAAD(version: 0x81)
+    let mac = Array(HMAC<SHA256>.authenticationCode(for: hmacAAD + message, using: hmacKey))
     Benchmark("Floor HMAC-SHA256 verify (200B session: \(message.count) B message)") { benchmark in
         for _ in benchmark.scaledIterations {
             var hmac = HMAC<SHA256>(key: hmacKey)
-            hmac.update(data: aad)
+            hmac.update(data: hmacAAD)
             hmac.update(data: message)
             blackHole(hmac.finalize() == mac)
         }
