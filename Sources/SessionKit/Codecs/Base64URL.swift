@@ -91,32 +91,46 @@ package enum Base64URL {
     static func decode(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let remainder = buffer.count % 4
         if remainder == 1 { return nil }
-        var output = [UInt8]()
-        output.reserveCapacity(buffer.count / 4 * 3 + 2)
-        return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
-            var index = 0
-            let full = buffer.count - remainder
-            while index < full {
-                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
-                let c = table[Int(buffer[index + 2])], d = table[Int(buffer[index + 3])]
-                if (a | b | c | d) & 0xc0 != 0 { return nil }
-                let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                output.append(UInt8(truncatingIfNeeded: value >> 16))
-                output.append(UInt8(truncatingIfNeeded: value >> 8))
-                output.append(UInt8(truncatingIfNeeded: value))
-                index += 4
+        let capacity = buffer.count / 4 * 3 + (remainder == 0 ? 0 : remainder - 1)
+        var valid = true
+        // Written in place: appending byte by byte costs a capacity and uniqueness check per byte.
+        let output = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
+            decodeTable.withUnsafeBufferPointer { table in
+                var index = 0
+                var written = 0
+                let full = buffer.count - remainder
+                while index < full {
+                    let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
+                    let c = table[Int(buffer[index + 2])], d = table[Int(buffer[index + 3])]
+                    if (a | b | c | d) & 0xc0 != 0 { valid = false; break }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[written] = UInt8(truncatingIfNeeded: value >> 16)
+                    out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                    out[written + 2] = UInt8(truncatingIfNeeded: value)
+                    written += 3
+                    index += 4
+                }
+                if valid, remainder == 2 {
+                    let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
+                    if (a | b) & 0xc0 != 0 || b & 0x0f != 0 {
+                        valid = false
+                    } else {
+                        out[written] = a << 2 | b >> 4
+                        written += 1
+                    }
+                } else if valid, remainder == 3 {
+                    let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])], c = table[Int(buffer[index + 2])]
+                    if (a | b | c) & 0xc0 != 0 || c & 0x03 != 0 {
+                        valid = false
+                    } else {
+                        out[written] = a << 2 | b >> 4
+                        out[written + 1] = (b & 0x0f) << 4 | c >> 2
+                        written += 2
+                    }
+                }
+                initialized = written
             }
-            if remainder == 2 {
-                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
-                if (a | b) & 0xc0 != 0 || b & 0x0f != 0 { return nil }
-                output.append(a << 2 | b >> 4)
-            } else if remainder == 3 {
-                let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])], c = table[Int(buffer[index + 2])]
-                if (a | b | c) & 0xc0 != 0 || c & 0x03 != 0 { return nil }
-                output.append(a << 2 | b >> 4)
-                output.append((b & 0x0f) << 4 | c >> 2)
-            }
-            return output
         }
+        return valid ? output : nil
     }
 }

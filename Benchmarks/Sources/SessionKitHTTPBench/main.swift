@@ -1,0 +1,144 @@
+// The server of the HTTP benchmark (Benchmarks/http/run): one Hummingbird application serving
+//
+//   GET /bare   no session (no session middleware on this route)
+//   GET /login  creates a session {user: "user-42", counter: 0}; the benchmark takes its cookie
+//   GET /read   reads the small value `user` from the session
+//   GET /write  increments the counter in the session
+//
+// with sessions of one variant:
+//
+//   bare       no session library (/read and /write answer like /bare)
+//   encrypted  SessionKit, AES-256-GCM cookies
+//   signed     SessionKit, HMAC-SHA256 cookies
+//   flask      SessionKit, Flask 3.1's cookie format
+//   memory     SessionKit, MemorySessionStore (session ID in the cookie)
+//   sqlite     SessionKit, SQLiteSessionStore (a new file in a temporary directory)
+//   hbauth     hummingbird-auth 2.5's SessionMiddleware with Hummingbird's MemoryPersistDriver (the peer)
+//
+// Usage: SessionKitHTTPBench --variant NAME --port N
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import SessionKit
+import SessionKitHummingbird
+import SessionKitSQLite
+
+func argument(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+guard let variant = argument("--variant"), let port = argument("--port").flatMap(Int.init) else {
+    FileHandle.standardError.write(Data("usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|hbauth --port N\n".utf8))
+    exit(2)
+}
+
+let logger: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    return logger
+}()
+let secret = SessionSecret(text: String(repeating: "http-benchmark-secret-", count: 2))
+let configuration = ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), serverName: nil)
+
+let sessionConfiguration: SessionConfiguration = {
+    var configuration = SessionConfiguration()
+    configuration.cookie.secure = false // plain http on loopback
+    return configuration
+}()
+
+// MARK: - SessionKit
+
+func sessionKitRouter(_ middleware: SessionKitHummingbird.SessionMiddleware<SessionKitHummingbird.BasicSessionRequestContext>) -> Router<SessionKitHummingbird.BasicSessionRequestContext> {
+    let router = Router(context: SessionKitHummingbird.BasicSessionRequestContext.self)
+    router.get("/bare") { _, _ in "ok" }
+    let sessions = router.group().add(middleware: middleware)
+    sessions.get("/login") { _, context in
+        context.session["user"] = "user-42"
+        context.session["counter"] = 0
+        return "ok"
+    }
+    sessions.get("/read") { _, context in
+        context.session["user", as: String.self] ?? "anonymous"
+    }
+    sessions.get("/write") { _, context in
+        let counter = (context.session["counter", as: Int.self] ?? 0) + 1
+        context.session["counter"] = counter
+        return String(counter)
+    }
+    return router
+}
+
+// MARK: - hummingbird-auth (the peer)
+
+struct PeerSession: Codable, Sendable {
+    var user: String
+    var counter: Int
+}
+
+typealias PeerContext = HummingbirdAuth.BasicSessionRequestContext<PeerSession, String>
+
+func peerRouter() -> Router<PeerContext> {
+    let router = Router(context: PeerContext.self)
+    router.get("/bare") { _, _ in "ok" }
+    let persist = MemoryPersistDriver()
+    let sessions = router.group().add(middleware: HummingbirdAuth.SessionMiddleware(storage: persist, sessionCookie: "session"))
+    sessions.get("/login") { _, context in
+        context.sessions.createSession(PeerSession(user: "user-42", counter: 0))
+        return "ok"
+    }
+    sessions.get("/read") { _, context in
+        context.sessions.session?.user ?? "anonymous"
+    }
+    sessions.get("/write") { _, context in
+        let counter = context.sessions.withLockedSession { data -> Int in
+            data?.counter += 1
+            return data?.counter ?? 0
+        }
+        return String(counter)
+    }
+    return router
+}
+
+// MARK: - Bare
+
+func bareRouter() -> Router<BasicRequestContext> {
+    let router = Router()
+    router.get("/bare") { _, _ in "ok" }
+    router.get("/login") { _, _ in "ok" }
+    router.get("/read") { _, _ in "user-42" }
+    router.get("/write") { _, _ in "1" }
+    return router
+}
+
+// MARK: - Main
+
+func run<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(_ router: Router<Context>) async throws {
+    let app = Application(router: router, configuration: configuration, logger: logger)
+    try await app.runService()
+}
+
+switch variant {
+case "bare":
+    try await run(bareRouter())
+case "hbauth":
+    try await run(peerRouter())
+case "encrypted", "signed", "flask":
+    let format: CookieSessionFormat = variant == "encrypted" ? .encrypted : variant == "signed" ? .signed : .flask
+    try await run(sessionKitRouter(try SessionKitHummingbird.SessionMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
+case "memory":
+    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
+case "sqlite":
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-http-bench-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = SQLiteSessionStore(configuration: .init(path: directory.appendingPathComponent("sessions.sqlite").path), logger: logger)
+    try await store.migrate()
+    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
+    try await store.close()
+default:
+    FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
+    exit(2)
+}
