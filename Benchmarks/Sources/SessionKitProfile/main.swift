@@ -1,7 +1,7 @@
 // Runs one operation N times, for profiling and instruction counting:
 //
 //   valgrind --tool=callgrind .build/release/SessionKitProfile encrypted-decode-200 10000
-//   .build/release/SessionKitProfile memory-1m 1000000     # prints resident memory
+//   .build/release/SessionKitProfile memory-store 1000000  # prints resident memory
 //
 // The per-operation instruction count is (Ir(N) - Ir(0)) / N, which cancels the set-up.
 import BenchmarkFixtures
