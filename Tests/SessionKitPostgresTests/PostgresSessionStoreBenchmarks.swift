@@ -12,23 +12,6 @@ import Testing
     .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil && PostgresTestDatabase.isConfigured)
 )
 struct PostgresSessionStoreBenchmarks {
-    static func throughput(operations: Int, tasks: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<tasks {
-                group.addTask {
-                    var index = task
-                    while index < operations {
-                        try await body(index)
-                        index += tasks
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let elapsed = ContinuousClock.now - start
-        return Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    }
 
     @Test func throughput() async throws {
         try await PostgresTestDatabase.with { database in
@@ -41,22 +24,22 @@ struct PostgresSessionStoreBenchmarks {
                 let label = "\(tasks) task\(tasks == 1 ? "" : "s"), 8 connections"
                 let count = tasks == 1 ? 2_000 : keys.count - 2_000
                 let offset = tasks == 1 ? keys.count - count : 0
-                let creates = try await Self.throughput(operations: count, tasks: tasks) { index in
+                let creates = try await StoreThroughput.measure(operations: count, tasks: tasks) { index in
                     try await store.create(keys[offset + index], StoredSession(values: values, createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 86_400))
                 }
-                let loads = try await Self.throughput(operations: count, tasks: tasks) { index in
+                let loads = try await StoreThroughput.measure(operations: count, tasks: tasks) { index in
                     _ = try await store.load(keys[offset + index])
                 }
-                let applies = try await Self.throughput(operations: count, tasks: tasks) { index in
+                let applies = try await StoreThroughput.measure(operations: count, tasks: tasks) { index in
                     _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[offset + index], expiresAt: now + 3600)
                 }
-                let touches = try await Self.throughput(operations: count, tasks: tasks) { index in
+                let touches = try await StoreThroughput.measure(operations: count, tasks: tasks) { index in
                     _ = try await store.touch(keys[offset + index], expiresAt: now + 3600)
                 }
                 print("postgres (\(label)): create \(Int(creates)), load \(Int(loads)), apply \(Int(applies)), touch \(Int(touches)) ops/s")
             }
             let hot = keys[0]
-            let contended = try await Self.throughput(operations: 2_000, tasks: 8) { index in
+            let contended = try await StoreThroughput.measure(operations: 2_000, tasks: 8) { index in
                 _ = try await store.apply(.update(set: ["k\(index % 50)": SessionValue(json: Array("\(index)".utf8))], remove: []), to: hot, expiresAt: now + 3600)
             }
             print("postgres: apply to one session from 8 tasks \(Int(contended)) ops/s")

@@ -11,27 +11,6 @@ import Testing
     .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil, "set SESSIONKIT_BENCH=1 to run benchmarks")
 )
 struct RedisSessionStoreBenchmarks {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func throughput(operations: Int, tasks: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<tasks {
-                group.addTask {
-                    var index = task
-                    while index < operations {
-                        try await body(index)
-                        index += tasks
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return Double(operations) / seconds(ContinuousClock.now - start)
-    }
-
     @Test func throughputAndCleanup() async throws {
         try await RedisTestStores.with { stores in
             let clock = ContractClock(systemSessionClock())
@@ -45,25 +24,25 @@ struct RedisSessionStoreBenchmarks {
                 return key % 10 == 0 ? key + 1 : key
             }
             let keys = (0..<50_000).map { _ in SessionID().storageKey }
-            let creates = try await Self.throughput(operations: keys.count, tasks: tasks) { index in
+            let creates = try await StoreThroughput.measure(operations: keys.count, tasks: tasks) { index in
                 // Every tenth session expires after 60 seconds.
                 let idle: Int64 = index % 10 == 0 ? 60 : 3600
                 try await store.create(keys[index], StoredSession(values: values, createdAt: now, expiresAt: now + idle, absoluteExpiresAt: now + 86_400))
             }
             print("redis: create \(Int(creates)) ops/s (\(tasks) tasks, 4 connections)")
-            let loads = try await Self.throughput(operations: 100_000, tasks: tasks) { index in
+            let loads = try await StoreThroughput.measure(operations: 100_000, tasks: tasks) { index in
                 _ = try await store.load(keys[liveKey(index)])
             }
             print("redis: load \(Int(loads)) ops/s (\(tasks) tasks)")
-            let applies = try await Self.throughput(operations: 50_000, tasks: tasks) { index in
+            let applies = try await StoreThroughput.measure(operations: 50_000, tasks: tasks) { index in
                 _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[liveKey(index)], expiresAt: now + 3600)
             }
             print("redis: apply \(Int(applies)) ops/s (\(tasks) tasks)")
-            let touches = try await Self.throughput(operations: 50_000, tasks: tasks) { index in
+            let touches = try await StoreThroughput.measure(operations: 50_000, tasks: tasks) { index in
                 _ = try await store.touch(keys[liveKey(index)], expiresAt: now + 3600)
             }
             print("redis: touch \(Int(touches)) ops/s (\(tasks) tasks)")
-            let serialLoads = try await Self.throughput(operations: 20_000, tasks: 1) { index in
+            let serialLoads = try await StoreThroughput.measure(operations: 20_000, tasks: 1) { index in
                 _ = try await store.load(keys[liveKey(index)])
             }
             print("redis: load \(Int(serialLoads)) ops/s (1 task, round trip bound)")
@@ -71,7 +50,7 @@ struct RedisSessionStoreBenchmarks {
             clock.advance(by: 120)
             let cleanupStart = ContinuousClock.now
             let removed = try await store.removeExpired()
-            print("redis: removeExpired removed \(removed) of \(keys.count) in \(String(format: "%.3f", Self.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
+            print("redis: removeExpired removed \(removed) of \(keys.count) in \(String(format: "%.3f", StoreThroughput.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
             #expect(removed == keys.count / 10)
         }
     }

@@ -9,27 +9,6 @@ import Testing
 /// `SESSIONKIT_BENCH=1 SESSIONKIT_ONLY=sqlite swift test -c release -Xswiftc -enable-testing --filter SQLiteSessionStoreBenchmarks`
 @Suite("SQLiteSessionStoreBenchmarks", .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil))
 struct SQLiteSessionStoreBenchmarks {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func throughput(operations: Int, tasks: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<tasks {
-                group.addTask {
-                    var index = task
-                    while index < operations {
-                        try await body(index)
-                        index += tasks
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return Double(operations) / seconds(ContinuousClock.now - start)
-    }
-
     @Test func throughputAndCleanup() async throws {
         try await SQLiteSessionStoreTests.withStores { stores in
             let clock = ContractClock(systemSessionClock())
@@ -41,7 +20,7 @@ struct SQLiteSessionStoreBenchmarks {
             // 100k sessions through the API (to have their keys), then 900k filler rows in one statement;
             // 100k of the filler expire after 60 seconds.
             let keys = (0..<100_000).map { _ in SessionID().storageKey }
-            let creates = try await Self.throughput(operations: keys.count, tasks: 8) { index in
+            let creates = try await StoreThroughput.measure(operations: keys.count, tasks: 8) { index in
                 try await store.create(keys[index], StoredSession(values: values, createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 86_400))
             }
             print("sqlite: create \(Int(creates)) ops/s (8 tasks)")
@@ -59,15 +38,15 @@ struct SQLiteSessionStoreBenchmarks {
             }
             try await raw.close()
 
-            let loads = try await Self.throughput(operations: 100_000, tasks: 8) { index in
+            let loads = try await StoreThroughput.measure(operations: 100_000, tasks: 8) { index in
                 _ = try await store.load(keys[(index &* 7919) % keys.count])
             }
             print("sqlite: load \(Int(loads)) ops/s (8 tasks, 1M rows)")
-            let applies = try await Self.throughput(operations: 50_000, tasks: 8) { index in
+            let applies = try await StoreThroughput.measure(operations: 50_000, tasks: 8) { index in
                 _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
             print("sqlite: apply \(Int(applies)) ops/s (8 tasks, 1M rows)")
-            let touches = try await Self.throughput(operations: 50_000, tasks: 8) { index in
+            let touches = try await StoreThroughput.measure(operations: 50_000, tasks: 8) { index in
                 _ = try await store.touch(keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
             print("sqlite: touch \(Int(touches)) ops/s (8 tasks, 1M rows)")
@@ -75,7 +54,7 @@ struct SQLiteSessionStoreBenchmarks {
             clock.advance(by: 120)
             let cleanupStart = ContinuousClock.now
             let removed = try await store.removeExpired()
-            print("sqlite: removeExpired removed \(removed) of 1000000 in \(String(format: "%.3f", Self.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
+            print("sqlite: removeExpired removed \(removed) of 1000000 in \(String(format: "%.3f", StoreThroughput.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
             #expect(removed == 100_000)
             let size = (try? FileManager.default.attributesOfItem(atPath: store.configuration.path)[.size] as? Int) ?? 0
             print("sqlite: database file \(size / 1_000_000) MB")

@@ -7,28 +7,6 @@ import Testing
 /// `SESSIONKIT_BENCH=1 SESSIONKIT_ONLY=core swift test -c release -Xswiftc -enable-testing --filter MemorySessionStoreBenchmarks`
 @Suite("MemorySessionStoreBenchmarks", .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil))
 struct MemorySessionStoreBenchmarks {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// Runs `operations` calls of `body` spread over `tasks` concurrent tasks; returns operations per second.
-    static func throughput(operations: Int, tasks: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for task in 0..<tasks {
-                group.addTask {
-                    var index = task
-                    while index < operations {
-                        try await body(index)
-                        index += tasks
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return Double(operations) / seconds(ContinuousClock.now - start)
-    }
-
     @Test func oneMillionSessions() async throws {
         let count = 1_000_000
         let clock = ContractClock(systemSessionClock())
@@ -45,7 +23,7 @@ struct MemorySessionStoreBenchmarks {
             )
             try await store.create(key, session)
         }
-        let createSeconds = Self.seconds(ContinuousClock.now - createStart)
+        let createSeconds = StoreThroughput.seconds(ContinuousClock.now - createStart)
         let after = MemorySessionStoreTests.residentBytes() ?? 0
         let keyArrayBytes = count * MemoryLayout<SessionStorageKey>.stride
         print("memory: created \(count) sessions in \(String(format: "%.2f", createSeconds)) s; RSS grew \((after - before) / 1_000_000) MB (of which \(keyArrayBytes / 1_000_000) MB is the benchmark's own key array)")
@@ -55,15 +33,15 @@ struct MemorySessionStoreBenchmarks {
             let slot = (index &* 7919) % count
             return keys[slot % 10 == 0 ? slot + 1 : slot]
         }
-        let loads = try await Self.throughput(operations: 1_000_000, tasks: 4) { index in
+        let loads = try await StoreThroughput.measure(operations: 1_000_000, tasks: 4) { index in
             _ = try await store.load(keys[(index &* 7919) % count])
         }
         print("memory: load \(Int(loads)) ops/s (4 tasks)")
-        let applies = try await Self.throughput(operations: 500_000, tasks: 4) { index in
+        let applies = try await StoreThroughput.measure(operations: 500_000, tasks: 4) { index in
             _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: longLived(index), expiresAt: now + 3600)
         }
         print("memory: apply \(Int(applies)) ops/s (4 tasks)")
-        let touches = try await Self.throughput(operations: 1_000_000, tasks: 4) { index in
+        let touches = try await StoreThroughput.measure(operations: 1_000_000, tasks: 4) { index in
             _ = try await store.touch(longLived(index), expiresAt: now + 3600)
         }
         print("memory: touch \(Int(touches)) ops/s (4 tasks)")
@@ -72,7 +50,7 @@ struct MemorySessionStoreBenchmarks {
         clock.advance(by: 120)
         let cleanupStart = ContinuousClock.now
         let removed = try await store.removeExpired()
-        print("memory: removeExpired removed \(removed) of \(count) in \(String(format: "%.3f", Self.seconds(ContinuousClock.now - cleanupStart))) s")
+        print("memory: removeExpired removed \(removed) of \(count) in \(String(format: "%.3f", StoreThroughput.seconds(ContinuousClock.now - cleanupStart))) s")
         #expect(removed == count / 10)
     }
 }
