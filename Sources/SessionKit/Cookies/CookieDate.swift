@@ -28,27 +28,43 @@ public enum CookieDate {
     /// The IMF-fixdate of Unix seconds (clamped to years 1-9999).
     public static func format(secondsSince1970 seconds: Int64) -> String {
         let s = min(max(seconds, supportedSeconds.lowerBound), supportedSeconds.upperBound)
-        let (days, secondOfDay) = floorDivide(s, 86_400)
-        let (year, month, day) = civil(fromDays: days)
-        let weekday = Int(((days % 7) + 11) % 7) // 1970-01-01 was a Thursday (4)
         var out = [UInt8]()
         out.reserveCapacity(29)
+        appendIMFFixdate(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes `Wdy, DD Mon YYYY HH:MM:SS GMT` for any Unix seconds, unclamped, with C printf's `%0Nd`
+    /// padding (what Python's `email.utils.format_datetime` gives for the years it allows); the one
+    /// writer behind cookie dates and Flask's `" d"` tag.
+    static func appendIMFFixdate(_ seconds: Int64, to out: inout [UInt8]) {
+        let (days, secondOfDay) = floorDivide(seconds, 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        let weekday = Int(((days % 7) + 11) % 7) // 1970-01-01 was a Thursday (4)
         append(weekdays[weekday], to: &out)
         out.append(UInt8(ascii: ","))
         out.append(UInt8(ascii: " "))
-        appendDigits(day, count: 2, to: &out)
+        appendPadded(day, width: 2, to: &out)
         out.append(UInt8(ascii: " "))
         append(months[month - 1], to: &out)
         out.append(UInt8(ascii: " "))
-        appendDigits(year, count: 4, to: &out)
+        appendPadded(year, width: 4, to: &out)
         out.append(UInt8(ascii: " "))
-        appendDigits(Int(secondOfDay / 3600), count: 2, to: &out)
+        appendPadded(Int(secondOfDay / 3600), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay / 60 % 60), count: 2, to: &out)
+        appendPadded(Int(secondOfDay / 60 % 60), width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(Int(secondOfDay % 60), count: 2, to: &out)
+        appendPadded(Int(secondOfDay % 60), width: 2, to: &out)
         append(" GMT", to: &out)
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `%0Nd` as C's printf writes it (a minus sign counts toward the width).
+    private static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
+        let digits = String(value.magnitude)
+        let length = digits.utf8.count + (value < 0 ? 1 : 0)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        if length < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - length)) }
+        out.append(contentsOf: digits.utf8)
     }
 
     /// Parses a cookie date as a browser does (RFC 6265 section 5.1.1): IMF-fixdate, RFC 850
@@ -196,17 +212,5 @@ public enum CookieDate {
 
     private static func append(_ s: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    private static func appendDigits(_ value: Int, count: Int, to out: inout [UInt8]) {
-        var digits = count
-        var divisor = 1
-        while digits > 1 { divisor *= 10; digits -= 1 }
-        var v = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-            v %= divisor
-            divisor /= 10
-        }
     }
 }

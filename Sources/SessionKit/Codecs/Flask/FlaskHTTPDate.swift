@@ -7,8 +7,6 @@
 /// FlaskHTTPDate.parse("Tue, 02 Jan 2024 03:04:05 GMT")   // 1_704_164_645
 /// ```
 enum FlaskHTTPDate {
-    private static let dayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     /// `email.utils._monthnames`: abbreviations, then full names ("may" twice, "aug" for August).
     private static let parseMonthNames = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -20,60 +18,16 @@ enum FlaskHTTPDate {
         "CST": -600, "CDT": -500, "MST": -700, "MDT": -600, "PST": -800, "PDT": -700,
     ]
 
-    /// `'%s, %02d %s %04d %02d:%02d:%02d GMT'` for a time in Unix seconds (UTC).
+    /// `'%s, %02d %s %04d %02d:%02d:%02d GMT'` for a time in Unix seconds (UTC): the cookie-date
+    /// writer, unclamped.
     static func format(_ seconds: Int64, into output: inout [UInt8]) {
-        // Floor division without overflow, for any Int64.
-        var secondOfDay = Int(seconds % 86_400)
-        var days = seconds / 86_400
-        if secondOfDay < 0 {
-            secondOfDay += 86_400
-            days -= 1
-        }
-        let (year, month, day) = civil(fromDays: days)
-        // 1970-01-01 was a Thursday (index 3 with Monday = 0).
-        let weekday = Int(((days % 7) + 7 + 3) % 7)
-        output.append(contentsOf: dayNames[weekday].utf8)
-        output.append(contentsOf: ", ".utf8)
-        appendPadded(Int64(day), width: 2, into: &output)
-        output.append(UInt8(ascii: " "))
-        output.append(contentsOf: monthNames[month - 1].utf8)
-        output.append(UInt8(ascii: " "))
-        appendPadded(year, width: 4, into: &output)
-        output.append(UInt8(ascii: " "))
-        appendPadded(Int64(secondOfDay / 3600), width: 2, into: &output)
-        output.append(UInt8(ascii: ":"))
-        appendPadded(Int64(secondOfDay / 60 % 60), width: 2, into: &output)
-        output.append(UInt8(ascii: ":"))
-        appendPadded(Int64(secondOfDay % 60), width: 2, into: &output)
-        output.append(contentsOf: " GMT".utf8)
+        CookieDate.appendIMFFixdate(seconds, to: &output)
     }
 
     static func format(_ seconds: Int64) -> String {
         var output: [UInt8] = []
         format(seconds, into: &output)
         return String(decoding: output, as: UTF8.self)
-    }
-
-    /// `%0Nd` as C's printf writes it (a minus sign counts toward the width).
-    private static func appendPadded(_ value: Int64, width: Int, into output: inout [UInt8]) {
-        let digits = String(value.magnitude)
-        let length = digits.utf8.count + (value < 0 ? 1 : 0)
-        if value < 0 { output.append(UInt8(ascii: "-")) }
-        if length < width { output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - length)) }
-        output.append(contentsOf: digits.utf8)
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// A proleptic Gregorian date to days since 1970-01-01.
