@@ -20,7 +20,7 @@ import Synchronization
 public final class MemorySessionStore: SessionUserIndex, Service {
     private final class Shard: Sendable {
         let state: Mutex<MemorySessionStoreShard>
-        init(capacity: Int) { state = Mutex(MemorySessionStoreShard(capacity: capacity)) }
+        init(capacity: Int, seed: UInt64) { state = Mutex(MemorySessionStoreShard(capacity: capacity, seed: seed)) }
     }
 
     static let minimumSessionsPerShard = 1024
@@ -44,7 +44,7 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         while shardCount > 1, shardCount * Self.minimumSessionsPerShard > configuration.maximumSessions { shardCount >>= 1 }
         let perShard = (max(1, configuration.maximumSessions) + shardCount - 1) / shardCount
         self.configuration = configuration
-        self.shards = (0..<shardCount).map { _ in Shard(capacity: perShard) }
+        self.shards = (0..<shardCount).map { _ in Shard(capacity: perShard, seed: UInt64.random(in: .min ... .max)) }
         self.shardMask = shardCount - 1
         self.clock = clock
         self.logger = logger

@@ -1,6 +1,11 @@
 /// One shard of ``MemorySessionStore``: a slab of slots with an intrusive least-recently-used list,
 /// bucketed expiry lists and a user index. All of it is mutated under the shard's `Mutex`.
 ///
+/// Memory: a session is one slot (its key, its record and six 32-bit links) plus its blob; the
+/// hash index (``MemorySessionStoreIndex``) holds 32-bit slot numbers only, and a user's sessions
+/// are an intrusive list through their slots, so the user index costs one dictionary entry per
+/// user (user ID and the list's head) instead of a set per user.
+///
 /// Expiry: a slot sits in the doubly linked list of its expiry bucket (`expiresAt >> 3`, eight
 /// seconds wide); a min-heap orders the bucket numbers. Cleanup pops buckets from the heap while
 /// they are fully in the past and deletes their whole lists, then scans the one boundary bucket, so
@@ -10,7 +15,7 @@
 /// to twice the live bucket count.
 ///
 /// ```swift
-/// var shard = MemorySessionStoreShard(capacity: 1000)
+/// var shard = MemorySessionStoreShard(capacity: 1000, seed: 42)
 /// try shard.insert(key, record, now: now)
 /// let record = shard.load(key, now: now)
 /// ```
@@ -27,29 +32,32 @@ struct MemorySessionStoreShard: Sendable {
     }
 
     private struct Slot {
-        var key: SessionStorageKey
         var record: Record
         var lruPrev: Int32 = -1
         var lruNext: Int32 = -1
         var expiryPrev: Int32 = -1
         var expiryNext: Int32 = -1
+        var userPrev: Int32 = -1
+        var userNext: Int32 = -1
     }
 
     private static let bucketShift: Int64 = 3
     private static let bucketWidth: Int64 = 1 << bucketShift
 
     private var slots: [Slot] = []
-    private var index: [SessionStorageKey: Int32] = [:]
+    private var index: MemorySessionStoreIndex
     private var freeHead: Int32 = -1
     private var lruHead: Int32 = -1
     private var lruTail: Int32 = -1
     private var buckets: [Int64: Int32] = [:]
     private var bucketHeap: [Int64] = []
-    private var byUser: [String: Set<SessionStorageKey>] = [:]
+    /// The first slot of each user's list of sessions (linked through `userNext`).
+    private var byUser: [String: Int32] = [:]
     let capacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, seed: UInt64) {
         self.capacity = max(1, capacity)
+        self.index = MemorySessionStoreIndex(seed: seed)
     }
 
     /// Sessions held, expired ones not yet removed included.
@@ -65,11 +73,11 @@ struct MemorySessionStoreShard: Sendable {
 
     mutating func insert(_ key: SessionStorageKey, _ record: Record, now: Int64) throws(SessionStoreError) {
         if liveSlot(key, now: now) != nil { throw SessionStoreError.alreadyExists(key) }
-        let slot = allocate(Slot(key: key, record: record))
-        index[key] = slot
+        let slot = allocate(Slot(record: record))
+        index.insert(key, at: slot)
         linkFront(slot)
         linkExpiry(slot)
-        if let userID = record.userID { byUser[userID, default: []].insert(key) }
+        linkUser(slot)
         if index.count > capacity {
             _ = removeExpired(now: now)
             while index.count > capacity, lruTail != -1, lruTail != slot { removeSlot(lruTail) }
@@ -85,9 +93,9 @@ struct MemorySessionStoreShard: Sendable {
         let blob = try transform(slots[Int(slot)].record.blob)
         slots[Int(slot)].record.blob = blob
         if let newUserID, newUserID != slots[Int(slot)].record.userID {
-            removeFromUserIndex(slot)
+            unlinkUser(slot)
             slots[Int(slot)].record.userID = newUserID
-            if let newUserID { byUser[newUserID, default: []].insert(key) }
+            linkUser(slot)
         }
         setExpiry(slot, expiresAt, now: now)
         moveToFront(slot)
@@ -104,14 +112,14 @@ struct MemorySessionStoreShard: Sendable {
     /// Removes the session; returns its record when it was live.
     @discardableResult
     mutating func remove(_ key: SessionStorageKey, now: Int64) -> Record? {
-        guard let slot = index[key] else { return nil }
+        guard let slot = index.find(key) else { return nil }
         let record = slots[Int(slot)].record
         removeSlot(slot)
         return record.expiresAt > now ? record : nil
     }
 
     func containsLive(_ key: SessionStorageKey, now: Int64) -> Bool {
-        guard let slot = index[key] else { return false }
+        guard let slot = index.find(key) else { return false }
         return slots[Int(slot)].record.expiresAt > now
     }
 
@@ -152,18 +160,25 @@ struct MemorySessionStoreShard: Sendable {
     }
 
     func sessions(ofUser userID: String, now: Int64) -> [(SessionStorageKey, Record)] {
-        guard let keys = byUser[userID] else { return [] }
-        return keys.compactMap { key in
-            guard let slot = index[key], slots[Int(slot)].record.expiresAt > now else { return nil }
-            return (key, slots[Int(slot)].record)
+        var found: [(SessionStorageKey, Record)] = []
+        var slot = byUser[userID] ?? -1
+        while slot != -1 {
+            if slots[Int(slot)].record.expiresAt > now { found.append((index.key(at: slot), slots[Int(slot)].record)) }
+            slot = slots[Int(slot)].userNext
         }
+        return found
     }
 
     mutating func revoke(ofUser userID: String, except: SessionStorageKey?, now: Int64) -> Int {
-        guard let keys = byUser[userID] else { return 0 }
         var revoked = 0
-        for key in keys where key != except {
-            if remove(key, now: now) != nil { revoked += 1 }
+        var slot = byUser[userID] ?? -1
+        while slot != -1 {
+            let next = slots[Int(slot)].userNext
+            if index.key(at: slot) != except {
+                if slots[Int(slot)].record.expiresAt > now { revoked += 1 }
+                removeSlot(slot)
+            }
+            slot = next
         }
         return revoked
     }
@@ -172,7 +187,7 @@ struct MemorySessionStoreShard: Sendable {
 
     /// The slot of a live session; an expired one found on the way is removed.
     private mutating func liveSlot(_ key: SessionStorageKey, now: Int64) -> Int32? {
-        guard let slot = index[key] else { return nil }
+        guard let slot = index.find(key) else { return nil }
         if slots[Int(slot)].record.expiresAt <= now {
             removeSlot(slot)
             return nil
@@ -192,23 +207,40 @@ struct MemorySessionStoreShard: Sendable {
     }
 
     private mutating func removeSlot(_ slot: Int32) {
-        let key = slots[Int(slot)].key
-        index.removeValue(forKey: key)
+        index.remove(index.key(at: slot))
         unlinkLRU(slot)
         unlinkExpiry(slot)
-        removeFromUserIndex(slot)
+        unlinkUser(slot)
         slots[Int(slot)].record.blob = []
         slots[Int(slot)].record.userID = nil
         slots[Int(slot)].lruNext = freeHead
         freeHead = slot
     }
 
-    private mutating func removeFromUserIndex(_ slot: Int32) {
+    // MARK: Users' lists (head: the latest to join)
+
+    private mutating func linkUser(_ slot: Int32) {
         guard let userID = slots[Int(slot)].record.userID else { return }
-        let key = slots[Int(slot)].key
-        if byUser[userID]?.remove(key) != nil, byUser[userID]?.isEmpty == true {
+        slots[Int(slot)].userPrev = -1
+        let head = byUser.updateValue(slot, forKey: userID) ?? -1
+        slots[Int(slot)].userNext = head
+        if head != -1 { slots[Int(head)].userPrev = slot }
+    }
+
+    private mutating func unlinkUser(_ slot: Int32) {
+        guard let userID = slots[Int(slot)].record.userID else { return }
+        let prev = slots[Int(slot)].userPrev
+        let next = slots[Int(slot)].userNext
+        if prev != -1 {
+            slots[Int(prev)].userNext = next
+        } else if next != -1 {
+            byUser[userID] = next
+        } else {
             byUser.removeValue(forKey: userID)
         }
+        if next != -1 { slots[Int(next)].userPrev = prev }
+        slots[Int(slot)].userPrev = -1
+        slots[Int(slot)].userNext = -1
     }
 
     private mutating func setExpiry(_ slot: Int32, _ expiresAt: Int64, now: Int64) {

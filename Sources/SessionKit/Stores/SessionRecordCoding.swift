@@ -15,13 +15,16 @@ package enum SessionRecordCoding {
     package static func encode(_ values: [String: SessionValue], trailer: [String?] = []) -> [UInt8] {
         var encodedValues: [(key: String.UTF8View, json: [UInt8])] = []
         encodedValues.reserveCapacity(values.count)
-        var size = 1 + 5 + 5
+        // The exact size, so that the blob a store keeps has no slack.
+        var size = 1 + varintSize(values.count) + varintSize(trailer.count)
         for (key, value) in values {
             let json = value.jsonBytes
-            size += 10 + key.utf8.count + json.count
+            size += varintSize(key.utf8.count) + key.utf8.count + varintSize(json.count) + json.count
             encodedValues.append((key.utf8, json))
         }
-        for string in trailer { size += 5 + (string?.utf8.count ?? 0) }
+        for string in trailer {
+            if let string { size += varintSize(string.utf8.count + 1) + string.utf8.count } else { size += 1 }
+        }
         var out = [UInt8]()
         out.reserveCapacity(size)
         out.append(version)
@@ -41,6 +44,7 @@ package enum SessionRecordCoding {
                 out.append(0)
             }
         }
+        assert(out.count == size)
         return out
     }
 
@@ -83,6 +87,16 @@ package enum SessionRecordCoding {
 
     private static var corrupt: SessionStoreError {
         SessionStoreError(.corruptRecord, "a stored session record could not be decoded")
+    }
+
+    private static func varintSize(_ value: Int) -> Int {
+        var value = UInt(value)
+        var size = 1
+        while value >= 0x80 {
+            value >>= 7
+            size += 1
+        }
+        return size
     }
 
     private static func appendVarint(_ value: Int, to out: inout [UInt8]) {

@@ -127,6 +127,57 @@ struct MemorySessionStoreTests {
         try await task.value
     }
 
+    /// Users' lists of sessions against a model, through creates, user changes (log in, switch,
+    /// log out), deletes, renames, evictions of nothing, expiry and revocations in random order.
+    @Test(arguments: [UInt64(11), 12])
+    func userListsFollowAModel(seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(shardCount: 2), clock: clock.function)
+        let users = ["ada", "bob", "cy", "dee"]
+        var model: [SessionStorageKey: String?] = [:]
+        func listed(_ user: String) async throws -> Set<SessionStorageKey> {
+            Set(try await store.sessions(ofUser: user).map(\.key))
+        }
+        for step in 0..<600 {
+            let user: String? = random.next() % 5 == 0 ? nil : users[Int(random.next() % 4)]
+            let keys = Array(model.keys)
+            switch random.next() % 6 {
+            case 0, 1:
+                let key = SessionID().storageKey
+                try await store.create(key, Self.session(clock.now, idle: 100_000, user: user))
+                model[key] = user
+            case 2 where !keys.isEmpty:
+                let key = keys.randomElement(using: &random)!
+                let delta: SessionDelta = user.map { .update(set: [StoredSession.userIDKey: SessionValue(flask: .string($0))], remove: []) }
+                    ?? .update(set: [:], remove: [StoredSession.userIDKey])
+                #expect(try await store.apply(delta, to: key, expiresAt: clock.now + 100_000))
+                model[key] = user
+            case 3 where !keys.isEmpty:
+                let key = keys.randomElement(using: &random)!
+                try await store.delete(key)
+                model[key] = nil
+            case 4 where !keys.isEmpty:
+                let key = keys.randomElement(using: &random)!
+                let renamed = SessionID().storageKey
+                #expect(try await store.rename(key, to: renamed))
+                model[renamed] = model.removeValue(forKey: key)!
+            case 5 where step % 7 == 0:
+                let victim = users[Int(random.next() % 4)]
+                let keep = model.first { $0.value == victim }?.key
+                let expected = model.values.filter { $0 == victim }.count - (keep == nil ? 0 : 1)
+                #expect(try await store.revokeSessions(ofUser: victim, except: keep) == expected)
+                model = model.filter { $0.value != victim || $0.key == keep }
+            default:
+                break
+            }
+            for user in users {
+                #expect(try await listed(user) == Set(model.filter { $0.value == user }.keys), "step \(step), \(user)")
+            }
+        }
+        #expect(store.count == model.count)
+    }
+
     /// A rough footprint check: 100k small sessions stay well under 100 MB (about 250 bytes each).
     @Test func memoryFootprintIsSmall() async throws {
         let before = Self.residentBytes()
