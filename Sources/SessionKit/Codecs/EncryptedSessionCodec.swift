@@ -45,17 +45,19 @@ public struct EncryptedSessionCodec: SessionCodec {
         let key = keys[0]
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(2 + Self.nonceSize + plaintext.count + Self.tagSize)
-        switch algorithm {
-        case .aes256GCM:
-            let box = try AES.GCM.seal(plaintext, using: key.key, nonce: AES.GCM.Nonce(), authenticating: aad)
-            output.append(contentsOf: box.nonce)
-            output.append(contentsOf: box.ciphertext)
-            output.append(contentsOf: box.tag)
-        case .chaCha20Poly1305:
-            let box = try ChaChaPoly.seal(plaintext, using: key.key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
-            output.append(contentsOf: box.nonce)
-            output.append(contentsOf: box.ciphertext)
-            output.append(contentsOf: box.tag)
+        // A fresh random nonce for every cookie, from the buffered CSPRNG (no system call per cookie).
+        var nonce = (UInt32(0), UInt32(0), UInt32(0))
+        withUnsafeMutableBytes(of: &nonce) { BufferedRandom.fill($0) }
+        try withUnsafeBytes(of: nonce) { nonceBytes in
+            switch algorithm {
+            case .aes256GCM:
+                let box = try AES.GCM.seal(plaintext, using: key.key, nonce: try AES.GCM.Nonce(data: nonceBytes), authenticating: aad)
+                // nonce ‖ ciphertext ‖ tag in one copy (the box's own storage).
+                output.append(contentsOf: box.combined!)
+            case .chaCha20Poly1305:
+                let box = try ChaChaPoly.seal(plaintext, using: key.key, nonce: try ChaChaPoly.Nonce(data: nonceBytes), authenticating: aad)
+                output.append(contentsOf: box.combined)
+            }
         }
         return Base64URL.encode(output)
     }

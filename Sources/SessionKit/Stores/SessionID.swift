@@ -25,10 +25,12 @@ public struct SessionID: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// The length of ``cookieValue``.
     public static let cookieValueLength = 43
 
-    /// A new random ID from the system's cryptographically secure generator (`getrandom` on Linux).
+    /// A new random ID from the system's cryptographically secure generator (`getentropy`, buffered).
     public init() {
-        var rng = SystemRandomNumberGenerator()
-        self.init(words: rng.next(), rng.next(), rng.next(), rng.next())
+        // 256 bits from the operating system's CSPRNG, through the buffer (one system call per 8 IDs).
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { BufferedRandom.fill($0) }
+        self.init(words: words.0, words.1, words.2, words.3)
     }
 
     init(words w0: UInt64, _ w1: UInt64, _ w2: UInt64, _ w3: UInt64) {
