@@ -104,25 +104,8 @@ public struct SetCookie: Sendable, Hashable {
         valueEncoding: CookieValueEncoding = .strict
     ) throws {
         try Self.validateName(name)
-        let written: String
-        switch valueEncoding.base {
-        case .strict:
-            guard Self.isCookieValue(value) else {
-                throw CookieError(.invalidValue, "the value of cookie '\(name)' is not cookie-octets (RFC 6265); use valueEncoding: .werkzeug to quote any string")
-            }
-            written = value
-        case .werkzeug:
-            written = Self.werkzeugQuote(value)
-        }
-        guard name.utf8.count + written.utf8.count <= 4096 else {
-            throw CookieError(.tooLarge, "cookie '\(name)': name and value are \(name.utf8.count + written.utf8.count) bytes, browsers accept at most 4096")
-        }
-        if let expires {
-            let t = expires.timeIntervalSince1970
-            guard t.isFinite, t >= Double(CookieDate.supportedSeconds.lowerBound), t < Double(CookieDate.supportedSeconds.upperBound) + 1 else {
-                throw CookieError(.invalidExpires, "cookie '\(name)': Expires must be a date in years 1-9999")
-            }
-        }
+        try Self.validateValue(value, name: name, encoding: valueEncoding)
+        if let expires { try Self.validateExpires(expires, name: name) }
         var normalizedDomain = domain
         if let domain {
             normalizedDomain = try Self.validateDomain(domain, cookie: name)
@@ -166,6 +149,42 @@ public struct SetCookie: Sendable, Hashable {
     /// let login = try SetCookie(name: "id", value: "x", domain: "example.com", path: "/app", secure: true)
     /// response.headers.add("Set-Cookie", login.deletion().headerValue)
     /// ```
+    /// This cookie with another value and Expires date, checked as the initializer checks them; the
+    /// other attributes were validated when this cookie was made. What the session engine uses to
+    /// write each session cookie without validating its fixed attributes again.
+    func replacing(value: String, expires: Date?) throws -> SetCookie {
+        try Self.validateValue(value, name: name, encoding: valueEncoding)
+        if let expires { try Self.validateExpires(expires, name: name) }
+        return SetCookie(
+            unchecked: name, value: value, expires: expires, maxAge: maxAge, domain: domain, path: path,
+            secure: secure, httpOnly: httpOnly, sameSite: sameSite, partitioned: partitioned, priority: priority,
+            extensions: extensions, valueEncoding: valueEncoding, emptyDomain: emptyDomain
+        )
+    }
+
+    private static func validateValue(_ value: String, name: String, encoding: CookieValueEncoding) throws {
+        let writtenCount: Int
+        switch encoding.base {
+        case .strict:
+            guard isCookieValue(value) else {
+                throw CookieError(.invalidValue, "the value of cookie '\(name)' is not cookie-octets (RFC 6265); use valueEncoding: .werkzeug to quote any string")
+            }
+            writtenCount = value.utf8.count
+        case .werkzeug:
+            writtenCount = werkzeugQuote(value).utf8.count
+        }
+        guard name.utf8.count + writtenCount <= 4096 else {
+            throw CookieError(.tooLarge, "cookie '\(name)': name and value are \(name.utf8.count + writtenCount) bytes, browsers accept at most 4096")
+        }
+    }
+
+    private static func validateExpires(_ expires: Date, name: String) throws {
+        let t = expires.timeIntervalSince1970
+        guard t.isFinite, t >= Double(CookieDate.supportedSeconds.lowerBound), t < Double(CookieDate.supportedSeconds.upperBound) + 1 else {
+            throw CookieError(.invalidExpires, "cookie '\(name)': Expires must be a date in years 1-9999")
+        }
+    }
+
     public func deletion() -> SetCookie {
         SetCookie(
             unchecked: name, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, domain: domain, path: path,

@@ -27,6 +27,9 @@ public struct SessionEngine: Sendable {
     public let idSigner: SessionIDSigner?
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// The session cookie with the configured attributes, validated once (`nil` when they are
+    /// invalid: ``sessionCookie(value:expires:)`` then throws what is wrong).
+    private let sessionCookieTemplate: SetCookie?
 
     /// An engine for client-side sessions in cookies of `codec`'s format.
     public init(
@@ -56,6 +59,7 @@ public struct SessionEngine: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.sessionCookieTemplate = try? Self.sessionCookie(configuration.cookie, value: "", expires: nil)
     }
 
     /// The session a request carries, or a new empty session. A bad cookie is never an error: it
@@ -133,8 +137,14 @@ public struct SessionEngine: Sendable {
 
     /// The session cookie with the configured attributes.
     func sessionCookie(value: String, expires: Int64?) throws -> SetCookie {
-        let attributes = configuration.cookie
-        return try SetCookie(
+        guard let template = sessionCookieTemplate else {
+            return try Self.sessionCookie(configuration.cookie, value: value, expires: expires)
+        }
+        return try template.replacing(value: value, expires: expires.map(SessionClock.date))
+    }
+
+    private static func sessionCookie(_ attributes: SessionConfiguration.CookieAttributes, value: String, expires: Int64?) throws -> SetCookie {
+        try SetCookie(
             name: attributes.name,
             value: value,
             expires: expires.map(SessionClock.date),
