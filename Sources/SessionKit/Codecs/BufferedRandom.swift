@@ -25,12 +25,10 @@ import Synchronization
 enum BufferedRandom {
     private static let capacity = 256
 
-    private struct Pool: ~Copyable {
-        var bytes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    /// The buffer, allocated once for the life of the process; only touched under `pool`'s lock.
+    private nonisolated(unsafe) static let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+
+    private struct Pool {
         /// Bytes already handed out (or not yet fetched): the next byte is at `used`.
         var used = BufferedRandom.capacity
         var generation = -1
@@ -48,25 +46,23 @@ enum BufferedRandom {
     static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         _ = forkHandler
         let generation = forkGeneration.load(ordering: .relaxed)
-        var offset = 0
         pool.withLock { pool in
-            withUnsafeMutableBytes(of: &pool.bytes) { bytes in
-                if pool.generation != generation {
-                    pool.used = capacity
-                    pool.generation = generation
+            if pool.generation != generation {
+                pool.used = capacity
+                pool.generation = generation
+            }
+            var offset = 0
+            while offset < buffer.count {
+                if pool.used == capacity {
+                    refill(storage)
+                    pool.used = 0
                 }
-                while offset < buffer.count {
-                    if pool.used == capacity {
-                        refill(bytes)
-                        pool.used = 0
-                    }
-                    let take = min(buffer.count - offset, capacity - pool.used)
-                    let source = UnsafeMutableRawBufferPointer(rebasing: bytes[pool.used..<pool.used + take])
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + take]).copyMemory(from: UnsafeRawBufferPointer(source))
-                    source.initializeMemory(as: UInt8.self, repeating: 0)
-                    pool.used += take
-                    offset += take
-                }
+                let take = min(buffer.count - offset, capacity - pool.used)
+                let source = UnsafeMutableRawBufferPointer(rebasing: storage[pool.used..<pool.used + take])
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + take]).copyMemory(from: UnsafeRawBufferPointer(source))
+                source.initializeMemory(as: UInt8.self, repeating: 0)
+                pool.used += take
+                offset += take
             }
         }
     }
