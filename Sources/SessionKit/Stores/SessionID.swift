@@ -44,36 +44,59 @@ public struct SessionID: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// the base64url alphabet (`A-Z a-z 0-9 - _`), no padding, and a last character whose two low
     /// bits are zero (so that every ID has exactly one spelling). Anything else is `nil`.
     public init?(cookieValue: some StringProtocol) {
+        let utf8 = cookieValue.utf8
+        guard utf8.count == Self.cookieValueLength else { return nil }
+        let parsed = utf8.withContiguousStorageIfAvailable(Self.parse) ?? Array(utf8).withUnsafeBufferPointer(Self.parse)
+        guard let words = parsed else { return nil }
+        self.init(words: words.0, words.1, words.2, words.3)
+    }
+
+    /// The four words of 43 base64url characters, or `nil`: ten characters fill 60 bits of a word
+    /// and the eleventh straddles two words; the last character's two low bits must be zero.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
+        var accumulator: UInt64 = 0   // up to 64 pending bits, most significant first
+        var pending = 0
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var current: UInt64 = 0
-        var filled = 0
         var wordIndex = 0
-        var count = 0
-        for byte in cookieValue.utf8 {
-            count += 1
-            guard count <= Self.cookieValueLength, let sextet = Self.decodeTable[Int(byte)] else { return nil }
-            let value = UInt64(sextet)
-            if filled + 6 <= 64 {
-                current = current << 6 | value
-                filled += 6
-                if filled == 64 {
-                    Self.store(current, at: wordIndex, in: &words)
+        var invalid: UInt8 = 0
+        for byte in bytes {
+            let value = sextet(byte)
+            invalid |= value & 0x40
+            let sextet = UInt64(value & 0x3F)
+            if pending <= 58 {
+                accumulator = accumulator << 6 | sextet
+                pending += 6
+                if pending == 64 {
+                    store(accumulator, at: wordIndex, in: &words)
                     wordIndex += 1
-                    current = 0
-                    filled = 0
+                    accumulator = 0
+                    pending = 0
                 }
             } else {
-                let take = 64 - filled
+                let take = 64 - pending
                 let rest = 6 - take
-                Self.store(current << take | value >> rest, at: wordIndex, in: &words)
+                store(accumulator << take | sextet >> rest, at: wordIndex, in: &words)
                 wordIndex += 1
-                current = value & ((1 << rest) - 1)
-                filled = rest
+                accumulator = sextet & ((1 << rest) - 1)
+                pending = rest
             }
         }
         // 43 sextets are 258 bits: 256 bits of ID and two bits that must be zero.
-        guard count == Self.cookieValueLength, wordIndex == 4, filled == 2, current == 0 else { return nil }
-        self.init(words: words.0, words.1, words.2, words.3)
+        guard invalid == 0, wordIndex == 4, pending == 2, accumulator == 0 else { return nil }
+        return words
+    }
+
+    /// The value of a base64url character, or a value with bit 6 set for any other byte.
+    @inline(__always)
+    private static func sextet(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte &- UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return byte &- UInt8(ascii: "a") &+ 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte &- UInt8(ascii: "0") &+ 52
+        case UInt8(ascii: "-"): return 62
+        case UInt8(ascii: "_"): return 63
+        default: return 0x40
+        }
     }
 
     /// The ID as the cookie carries it: 43 characters of base64url without padding.
@@ -134,10 +157,4 @@ public struct SessionID: Sendable, Equatable, CustomStringConvertible, CustomDeb
     }
 
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    private static let decodeTable: [UInt8?] = {
-        var table = [UInt8?](repeating: nil, count: 256)
-        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
-    }()
 }

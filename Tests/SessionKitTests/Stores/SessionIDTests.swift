@@ -41,6 +41,31 @@ struct SessionIDTests {
         #expect(SessionID(cookieValue: value) == nil)
     }
 
+    /// Every byte at every position of a valid ID: accepted exactly when it is a base64url
+    /// character (with the last one's two low bits zero), and then it spells the ID back.
+    @Test func everySubstitutionAtEveryPosition() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let original = Array(SessionID().cookieValue.utf8)
+        for position in 0..<original.count {
+            for byte in UInt8(0)...UInt8(255) {
+                var bytes = original
+                bytes[position] = byte
+                let index = alphabet.firstIndex(of: byte)
+                let expected = index != nil && (position < 42 || index! & 3 == 0)
+                let text = String(decoding: bytes, as: UTF8.self)
+                let parsed = byte < 0x80 ? SessionID(cookieValue: text) : SessionID(cookieValue: Substring(text))
+                if byte < 0x80 {
+                    #expect((parsed != nil) == expected, "byte \(byte) at \(position)")
+                    if let parsed { #expect(parsed.cookieValue == text) }
+                } else {
+                    #expect(parsed == nil)
+                }
+            }
+        }
+        #expect(SessionID(cookieValue: String(decoding: original, as: UTF8.self).dropLast()) == nil)
+        #expect(SessionID(cookieValue: String(decoding: original, as: UTF8.self) + "A") == nil)
+    }
+
     @Test func rejectsNonCanonicalLastCharacters() {
         let prefix = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh"
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
