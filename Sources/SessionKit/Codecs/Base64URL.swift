@@ -38,43 +38,63 @@ package enum Base64URL {
     /// The encoding of `bytes` as a String.
     @inlinable
     package static func encode(_ bytes: some Collection<UInt8>) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(encodedCount(bytes.count))
-        encode(bytes, into: &output)
-        return String(decoding: output, as: UTF8.self)
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encodeToString(buffer: $0) }) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer { encodeToString(buffer: $0) }
     }
 
+    /// The text written straight into the new string's storage (no intermediate array).
     @inlinable
-    static func encode(buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        output.reserveCapacity(output.count + encodedCount(buffer.count))
+    static func encodeToString(buffer: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: encodedCount(buffer.count)) { text in
+            write(buffer, to: UnsafeMutableRawBufferPointer(text))
+        }
+    }
+
+    /// Writes the base64url text of `buffer` to the start of `text` (which has room for
+    /// ``encodedCount(_:)`` bytes); returns that count.
+    @inlinable
+    static func write(_ buffer: UnsafeBufferPointer<UInt8>, to text: UnsafeMutableRawBufferPointer) -> Int {
         alphabet.withUnsafeBufferPointer { table in
             var index = 0
+            var out = 0
             let full = buffer.count - buffer.count % 3
             while index < full {
                 let value = UInt32(buffer[index]) << 16 | UInt32(buffer[index + 1]) << 8 | UInt32(buffer[index + 2])
-                output.append(table[Int(value >> 18)])
-                output.append(table[Int((value >> 12) & 0x3f)])
-                output.append(table[Int((value >> 6) & 0x3f)])
-                output.append(table[Int(value & 0x3f)])
+                text[out] = table[Int(value >> 18)]
+                text[out + 1] = table[Int((value >> 12) & 0x3f)]
+                text[out + 2] = table[Int((value >> 6) & 0x3f)]
+                text[out + 3] = table[Int(value & 0x3f)]
                 index += 3
+                out += 4
             }
             switch buffer.count - full {
             case 1:
                 let value = UInt32(buffer[index]) << 16
-                output.append(table[Int(value >> 18)])
-                output.append(table[Int((value >> 12) & 0x3f)])
+                text[out] = table[Int(value >> 18)]
+                text[out + 1] = table[Int((value >> 12) & 0x3f)]
+                out += 2
             case 2:
                 let value = UInt32(buffer[index]) << 16 | UInt32(buffer[index + 1]) << 8
-                output.append(table[Int(value >> 18)])
-                output.append(table[Int((value >> 12) & 0x3f)])
-                output.append(table[Int((value >> 6) & 0x3f)])
+                text[out] = table[Int(value >> 18)]
+                text[out + 1] = table[Int((value >> 12) & 0x3f)]
+                text[out + 2] = table[Int((value >> 6) & 0x3f)]
+                out += 3
             default:
                 break
             }
+            return out
         }
     }
 
-    /// Decodes unpadded base64url strictly; `nil` for anything that is not a canonical encoding.
+    @inlinable
+    static func encode(buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let count = encodedCount(buffer.count)
+        output.append(contentsOf: repeatElement(0, count: count))
+        output.withUnsafeMutableBytes { bytes in
+            _ = write(buffer, to: UnsafeMutableRawBufferPointer(rebasing: bytes[(bytes.count - count)...]))
+        }
+    }
+
     @inlinable
     package static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         if let result = text.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return result }

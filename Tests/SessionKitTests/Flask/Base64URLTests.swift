@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SessionKit
 
@@ -14,6 +15,21 @@ struct Base64URLTests {
             #expect(Base64URL.decode(text[...]) == bytes)
             // Python's urlsafe_b64encode, as itsdangerous reads it.
             #expect(FlaskBase64.decodeItsdangerous(Array(text.utf8)) == bytes)
+        }
+    }
+
+    /// Both writers (into a String, appended to an array) against Foundation's base64.
+    @Test func matchesFoundationAndAppends() {
+        var random = SplitMix64(seed: 5)
+        for count in 0..<70 {
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let foundation = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == foundation)
+            #expect(Base64URL.encode(bytes[...].dropFirst(0)) == foundation)
+            var output: [UInt8] = [1, 2, 3]
+            Base64URL.encode(bytes, into: &output)
+            #expect(output == [1, 2, 3] + Array(foundation.utf8))
         }
     }
 
