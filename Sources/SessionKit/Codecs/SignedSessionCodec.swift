@@ -17,11 +17,15 @@ public struct SignedSessionCodec: SessionCodec {
     /// How far in the future an issued-at may lie (clock skew between servers), in seconds.
     public let clockSkewLeeway: Int64
     private let keys: [DerivedKey]
+    /// One HMAC per key, keyed once: each cookie's MAC starts from a copy, so the key's inner and
+    /// outer pads are not hashed again for every cookie.
+    private let keyedMACs: [HMAC<SHA256>]
 
     static let macSize = 32
 
     public init(keys: KeyRing, purpose: String = "session", clockSkewLeeway: Int64 = 60) {
         self.keys = keys.derive(purpose: "sessionkit/signed/v1")
+        self.keyedMACs = self.keys.map { HMAC<SHA256>(key: $0.key) }
         self.purpose = purpose
         self.clockSkewLeeway = clockSkewLeeway
     }
@@ -32,7 +36,7 @@ public struct SignedSessionCodec: SessionCodec {
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(64 + data.values.count * 32)
         SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &output)
-        let mac = Self.mac(aad: NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName), message: output[...], key: key.key)
+        let mac = Self.mac(aad: NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName), message: output[...], keyed: keyedMACs[0])
         output.append(contentsOf: mac)
         return Base64URL.encode(output)
     }
@@ -49,7 +53,7 @@ public struct SignedSessionCodec: SessionCodec {
         let message = bytes[..<(bytes.count - Self.macSize)]
         let mac = bytes[(bytes.count - Self.macSize)...]
         for (index, key) in keys.enumerated() where key.id == bytes[1] {
-            var hmac = HMAC<SHA256>(key: key.key)
+            var hmac = keyedMACs[index]
             hmac.update(data: aad)
             hmac.update(data: message)
             guard hmac.finalize() == mac else { continue }   // HashedAuthenticationCode == compares in constant time
@@ -68,8 +72,8 @@ public struct SignedSessionCodec: SessionCodec {
         return SessionPayload.decode(bytes[2..<(bytes.count - macSize)])
     }
 
-    private static func mac(aad: [UInt8], message: ArraySlice<UInt8>, key: SymmetricKey) -> HMAC<SHA256>.MAC {
-        var hmac = HMAC<SHA256>(key: key)
+    private static func mac(aad: [UInt8], message: ArraySlice<UInt8>, keyed: HMAC<SHA256>) -> HMAC<SHA256>.MAC {
+        var hmac = keyed
         hmac.update(data: aad)
         hmac.update(data: message)
         return hmac.finalize()

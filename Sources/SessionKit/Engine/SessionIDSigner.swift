@@ -12,17 +12,18 @@ import Crypto
 /// let value = signer.sign(SessionID(), cookieName: "session")
 /// ```
 public struct SessionIDSigner: Sendable {
-    private let keys: [DerivedKey]
+    /// One HMAC per key, keyed once (each MAC starts from a copy).
+    private let keyedMACs: [HMAC<SHA256>]
     static let macLength = 16
 
     public init(keys: KeyRing) {
-        self.keys = keys.derive(purpose: "sessionkit/session-id/v1")
+        self.keyedMACs = keys.derive(purpose: "sessionkit/session-id/v1").map { HMAC<SHA256>(key: $0.key) }
     }
 
     /// The cookie value for `id`, signed with the newest key.
     public func sign(_ id: SessionID, cookieName: String) -> String {
         let idText = id.cookieValue
-        return idText + "." + Base64URL.encode(mac(idText, cookieName: cookieName, key: keys[0].key))
+        return idText + "." + Base64URL.encode(mac(idText, cookieName: cookieName, keyed: keyedMACs[0]))
     }
 
     /// The ID in a signed cookie value and whether an older key signed it; `nil` when the value is
@@ -35,8 +36,8 @@ public struct SessionIDSigner: Sendable {
               let presented = Base64URL.decode(value[value.index(after: dot)...]),
               presented.count == Self.macLength else { return nil }
         let idText = String(value[..<dot])
-        for (index, key) in keys.enumerated() {
-            let expected = mac(idText, cookieName: cookieName, key: key.key)
+        for (index, keyed) in keyedMACs.enumerated() {
+            let expected = mac(idText, cookieName: cookieName, keyed: keyed)
             if Self.constantTimeEqual(expected, presented) {
                 guard let id = SessionID(cookieValue: idText) else { return nil }
                 return (id, index != 0)
@@ -45,8 +46,8 @@ public struct SessionIDSigner: Sendable {
         return nil
     }
 
-    private func mac(_ idText: String, cookieName: String, key: SymmetricKey) -> [UInt8] {
-        var hmac = HMAC<SHA256>(key: key)
+    private func mac(_ idText: String, cookieName: String, keyed: HMAC<SHA256>) -> [UInt8] {
+        var hmac = keyed
         hmac.update(data: Array(cookieName.utf8))
         hmac.update(data: [0])
         hmac.update(data: Array(idText.utf8))
