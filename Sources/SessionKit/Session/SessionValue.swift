@@ -66,11 +66,11 @@ public struct SessionValue: Sendable, Equatable {
     public func decode<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
         if case .flask(let flask) = storage {
             switch flask {
-            case .string(let string) where Value.self == String.self: return string as! Value
-            case .int(let int) where Value.self == Int.self: return int as! Value
-            case .bool(let bool) where Value.self == Bool.self: return bool as! Value
-            case .double(let double) where Value.self == Double.self: return double as! Value
-            case .int(let int) where Value.self == Double.self: return Double(int) as! Value
+            case .string(let string) where Value.self == String.self: return unsafeBitCast(string, to: Value.self)
+            case .int(let int) where Value.self == Int.self: return unsafeBitCast(int, to: Value.self)
+            case .bool(let bool) where Value.self == Bool.self: return unsafeBitCast(bool, to: Value.self)
+            case .double(let double) where Value.self == Double.self: return unsafeBitCast(double, to: Value.self)
+            case .int(let int) where Value.self == Double.self: return unsafeBitCast(Double(int), to: Value.self)
             default: break
             }
         }
@@ -85,6 +85,8 @@ public struct SessionValue: Sendable, Equatable {
     /// `Int`, `Bool` or `String` without JSONDecoder (which was a measured quarter of a cookie
     /// session's `/write`). Anything else, including text JSONDecoder would reject, is nil and
     /// left to JSONDecoder.
+    /// (Each branch runs only when `Value` is that very type, so the bit casts are identity casts
+    /// that skip the runtime's dynamic cast.)
     static func plainJSON<Value>(_ bytes: [UInt8]) -> Value? {
         if Value.self == Int.self {
             guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
@@ -99,7 +101,7 @@ public struct SessionValue: Sendable, Equatable {
                 result = result * 10 + Int(digit)
                 index += 1
             }
-            return (negative ? -result : result) as? Value
+            return unsafeBitCast(negative ? -result : result, to: Value.self)
         }
         if Value.self == String.self {
             let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
@@ -112,12 +114,13 @@ public struct SessionValue: Sendable, Equatable {
                     if byte >= 0x80 { ascii = false }
                 }
                 let string = ascii ? String(decoding: inner, as: UTF8.self) : String(validating: inner, as: UTF8.self)
-                return string as? Value
+                guard let string else { return nil }
+                return unsafeBitCast(string, to: Value.self)
             }
         }
         if Value.self == Bool.self {
-            if bytes.elementsEqual("true".utf8) { return true as? Value }
-            if bytes.elementsEqual("false".utf8) { return false as? Value }
+            if bytes.elementsEqual("true".utf8) { return unsafeBitCast(true, to: Value.self) }
+            if bytes.elementsEqual("false".utf8) { return unsafeBitCast(false, to: Value.self) }
         }
         return nil
     }
