@@ -70,7 +70,14 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         context.sessionState.cookies = cookies
         let session: Session
         do {
-            session = try await engine.load(from: cookies, client: SessionClientInfo(userAgent: request.headers[.userAgent]))
+            // The client's details are kept with server-side sessions only: cookie sessions skip the look-up.
+            let client: SessionClientInfo
+            if case .server = engine.storage {
+                client = SessionClientInfo(userAgent: request.headers[.userAgent])
+            } else {
+                client = SessionClientInfo()
+            }
+            session = try await engine.load(from: cookies, client: client)
         } catch let error as SessionError where error.code == .storeUnavailable {
             throw HTTPError(.serviceUnavailable, message: "Sessions are unavailable; please try again shortly.")
         }
