@@ -44,7 +44,7 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         while shardCount > 1, shardCount * Self.minimumSessionsPerShard > configuration.maximumSessions { shardCount >>= 1 }
         let perShard = (max(1, configuration.maximumSessions) + shardCount - 1) / shardCount
         self.configuration = configuration
-        self.shards = (0..<shardCount).map { _ in Shard(capacity: perShard, seed: UInt64.random(in: .min ... .max)) }
+        self.shards = (0..<shardCount).map { _ in Shard(capacity: perShard, seed: BufferedRandom.next()) }
         self.shardMask = shardCount - 1
         self.clock = clock
         self.logger = logger
