@@ -2,8 +2,10 @@
 import PackageDescription
 import class Foundation.ProcessInfo
 
-// A fast loop while working on one part: `SESSIONKIT_ONLY=core swift test` builds and tests only the
-// framework-free core; `SESSIONKIT_ONLY=sqlite` adds the SQLite store. Unset: everything.
+// A fast loop while working on one part: `SESSIONKIT_ONLY=core swift test --scratch-path .build-core`
+// builds and tests only the framework-free core; `SESSIONKIT_ONLY=sqlite` adds the SQLite store. Unset:
+// everything. Keep such builds out of `.build` (their own --scratch-path), or the full build may link
+// modules compiled against an older layout of the core's types.
 let only = ProcessInfo.processInfo.environment["SESSIONKIT_ONLY"]
 let withSQLite = only == nil || only == "sqlite"
 let withPostgres = only == nil || only == "postgres"
