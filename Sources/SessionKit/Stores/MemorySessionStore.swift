@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// Sessions are spread over independently locked shards (chosen by bytes of the storage key), so
 /// requests for different sessions rarely wait on each other. Each session is one compact byte
-/// blob plus a few integers (measured: about 280 bytes of resident memory per small session at
-/// one million sessions). Expiry is checked on every read;
+/// blob plus a few integers, its key and six 32-bit links (measured at one million sessions of
+/// about 100 bytes of data: 270 bytes of resident memory each, 390 with a user agent and a user
+/// ID). Expiry is checked on every read;
 /// ``run()`` (a `Service`) removes expired sessions in the background at a cost that follows the
 /// number of expired sessions, not the total. Beyond ``MemorySessionStoreConfiguration/maximumSessions``
 /// the least recently used sessions of a shard are evicted. It keeps a user index
