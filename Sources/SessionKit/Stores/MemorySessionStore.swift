@@ -98,9 +98,7 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         let now = clock()
         return try shard(key).state.withLock { shard in
             try shard.update(key, now: now, expiresAt: expiresAt, newUserID: newUserID) { blob in
-                var (values, trailer) = try SessionRecordCoding.decode(blob)
-                SessionRecordCoding.apply(delta, to: &values)
-                return SessionRecordCoding.encode(values, trailer: trailer)
+                try SessionRecordCoding.applying(delta, toBlob: blob)
             }
         }
     }

@@ -76,6 +76,62 @@ package enum SessionRecordCoding {
         }
     }
 
+    /// The blob with `delta` applied, written from the old blob's bytes: entries that stay are
+    /// copied as they are and the trailer is kept, without building a dictionary of the values
+    /// (what a store does under its lock on every write). It decodes to what decoding,
+    /// ``apply(_:to:)`` and encoding with the same trailer give; malformed blobs throw alike.
+    package static func applying(_ delta: SessionDelta, toBlob blob: [UInt8]) throws -> [UInt8] {
+        var reader = Reader(bytes: blob)
+        guard try reader.byte() == version else { throw corrupt }
+        let count = try reader.varint()
+        // The kept entries, as byte ranges of the old blob.
+        var kept: [Range<Int>] = []
+        kept.reserveCapacity(min(count, 64))
+        let set: [String: SessionValue]
+        let remove: Set<String>
+        switch delta {
+        case .replaceAll(let values): (set, remove) = (values, [])
+        case .update(let newValues, let removed): (set, remove) = (newValues, removed)
+        }
+        let replaceAll: Bool
+        if case .replaceAll = delta { replaceAll = true } else { replaceAll = false }
+        for _ in 0..<count {
+            let start = reader.offset
+            let key = try reader.slice(try reader.varint())
+            _ = try reader.slice(try reader.varint())
+            if replaceAll { continue }
+            let name = String(decoding: key, as: UTF8.self)
+            if set[name] != nil || remove.contains(name) { continue }
+            kept.append(start..<reader.offset)
+        }
+        let trailer = blob[reader.offset...]
+        // The trailer is copied as it is, but checked as ``decode(_:)`` checks it.
+        let trailerCount = reader.isAtEnd ? 0 : try reader.varint()
+        for _ in 0..<trailerCount {
+            let length = try reader.varint()
+            if length > 0 { _ = try reader.slice(length - 1) }
+        }
+
+        let newValues = set.map { (key: $0.key.utf8, json: $0.value.jsonBytes) }
+        let newCount = kept.count + newValues.count
+        var size = 1 + varintSize(newCount) + trailer.count
+        for range in kept { size += range.count }
+        for (key, json) in newValues { size += varintSize(key.count) + key.count + varintSize(json.count) + json.count }
+        var out = [UInt8]()
+        out.reserveCapacity(size)
+        out.append(version)
+        appendVarint(newCount, to: &out)
+        for range in kept { out.append(contentsOf: blob[range]) }
+        for (key, json) in newValues {
+            appendVarint(key.count, to: &out)
+            out.append(contentsOf: key)
+            appendVarint(json.count, to: &out)
+            out.append(contentsOf: json)
+        }
+        out.append(contentsOf: trailer)
+        return out
+    }
+
     /// Whether applying `delta` can change the value of ``StoredSession/userIDKey``.
     package static func touchesUserID(_ delta: SessionDelta) -> Bool {
         switch delta {
