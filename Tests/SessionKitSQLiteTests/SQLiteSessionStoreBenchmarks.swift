@@ -46,6 +46,17 @@ struct SQLiteSessionStoreBenchmarks {
                 _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
             print("sqlite: apply \(Int(applies)) ops/s (8 tasks, 1M rows)")
+            let contendedApplies = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
+            }
+            print("sqlite: apply \(Int(contendedApplies)) ops/s (32 tasks, 1M rows)")
+            // What a server's `/write` does per request: load, then apply a change.
+            let writes = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                let key = keys[(index &* 7919) % keys.count]
+                _ = try await store.load(key)
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: key, expiresAt: now + 3600)
+            }
+            print("sqlite: load+apply \(Int(writes)) ops/s (32 tasks, 1M rows)")
             let touches = try await StoreThroughput.measure(operations: 50_000, tasks: 8) { index in
                 _ = try await store.touch(keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
