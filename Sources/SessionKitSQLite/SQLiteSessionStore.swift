@@ -33,8 +33,9 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         let writer: SQLiteConnectionPool
         /// Writes, batched into transactions on the writer connection while it is busy.
         let writes: SQLiteWriteQueue
-        /// The writer's own thread, which runs its statements in the order they are sent.
-        let writerThread: NIOThreadPool
+        /// A thread for each connection, which runs its statements one after the other, in the
+        /// order they are sent.
+        let threads: [NIOThreadPool]
         /// The connections that read (the writer when there are none).
         let readers: SQLiteConnectionPool
 
@@ -48,7 +49,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             var connections = await writer.drain()
             if writer !== readers { connections += await readers.drain() }
             for connection in connections { try await connection.close() }
-            try await writerThread.shutdownGracefully()
+            for thread in threads { try await thread.shutdownGracefully() }
         }
     }
 
@@ -68,6 +69,8 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let state = Mutex<State>(.idle)
+    /// Spreads reads over the reader connections.
+    private let nextReader = Atomic<Int>(0)
 
     /// A store on the database file at `configuration.path`; nothing is opened until first use or ``migrate()``.
     public init(
@@ -92,7 +95,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             Task {
                 guard let connections = try? await task.value else { return }
                 for connection in connections.all { try? await connection.close() }
-                try? await connections.writerThread.shutdownGracefully()
+                for thread in connections.threads { try? await thread.shutdownGracefully() }
             }
         }
     }
@@ -154,18 +157,24 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private static func open(_ configuration: SQLiteSessionStoreConfiguration, logger: Logger) async throws -> OpenConnections {
         let busyMilliseconds = configuration.busyTimeout.components.seconds * 1000
             + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        // One thread for the writer: it runs statements in the order they are sent, which lets the
-        // write queue send a whole transaction at once.
-        let writerThread = NIOThreadPool(numberOfThreads: 1)
-        writerThread.start()
-        let writer: SQLiteConnection
-        do {
-            writer = try await SQLiteConnection.open(
-                storage: .file(path: configuration.path), threadPool: writerThread, logger: logger,
+        // A thread for each connection: it runs statements one at a time in the order they are sent,
+        // which lets the write queue send a whole transaction at once, and readers take reads without
+        // a connection checked out (each read still runs alone, so it sees every committed write).
+        var threads: [NIOThreadPool] = []
+        func open() async throws -> SQLiteConnection {
+            let thread = NIOThreadPool(numberOfThreads: 1)
+            thread.start()
+            threads.append(thread)
+            return try await SQLiteConnection.open(
+                storage: .file(path: configuration.path), threadPool: thread, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any()
             )
+        }
+        let writer: SQLiteConnection
+        do {
+            writer = try await open()
         } catch {
-            try? await writerThread.shutdownGracefully()
+            for thread in threads { try? await thread.shutdownGracefully() }
             throw error
         }
         var readers: [SQLiteConnection] = []
@@ -177,21 +186,21 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             try await migrateSchema(writer)
             try await writer.install(customFunction: applyFunction)
             for _ in 0..<max(0, configuration.readerCount) {
-                let reader = try await SQLiteConnection.open(storage: .file(path: configuration.path), logger: logger)
+                let reader = try await open()
                 readers.append(reader)
                 _ = try await reader.query("PRAGMA busy_timeout = \(busyMilliseconds)")
                 _ = try await reader.query("PRAGMA query_only = 1")
             }
         } catch {
             for connection in [writer] + readers { try? await connection.close() }
-            try? await writerThread.shutdownGracefully()
+            for thread in threads { try? await thread.shutdownGracefully() }
             throw error
         }
         let writerPool = SQLiteConnectionPool([writer])
         return OpenConnections(
             writer: writerPool,
             writes: SQLiteWriteQueue(writerPool),
-            writerThread: writerThread,
+            threads: threads,
             readers: readers.isEmpty ? writerPool : SQLiteConnectionPool(readers)
         )
     }
@@ -246,7 +255,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
         let connections = try await connections()
-        let rows = try await run(connections.readers, """
+        let rows = try await read(connections, """
             SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE key_hash = ?1 AND expires_at > ?2
             """, [Self.blob(key), .integer(Int(clock()))])
@@ -363,7 +372,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
         let connections = try await connections()
-        let rows = try await run(connections.readers, """
+        let rows = try await read(connections, """
             SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
             """, [.text(userID), .integer(Int(clock()))])
@@ -397,7 +406,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     /// Runs a read-only statement on a reader connection (for extensions in other files).
     func query(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await run(try await connections().readers, sql, binds)
+        try await read(try await connections(), sql, binds)
     }
 
     /// The store's clock.
@@ -420,9 +429,17 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         }
     }
 
-    private func run(_ pool: SQLiteConnectionPool, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+    /// Runs a read-only statement on the next reader connection. A reader's thread runs one
+    /// statement at a time, so reads need not check it out; without readers, the writer serves
+    /// reads between write batches.
+    private func read(_ connections: OpenConnections, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         do {
-            return try await pool.withConnection { try await $0.query(sql, binds) }
+            if connections.readers === connections.writer {
+                return try await connections.readers.withConnection { try await $0.query(sql, binds) }
+            }
+            let readers = connections.readers.connections
+            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+            return try await readers[Int(UInt(bitPattern: index) % UInt(readers.count))].query(sql, binds)
         } catch {
             throw Self.wrap(error)
         }
