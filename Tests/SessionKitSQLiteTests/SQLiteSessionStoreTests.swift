@@ -221,6 +221,17 @@ struct SQLiteSessionStoreTests {
                         }
                     }
                 }
+                // A rename onto a live session fails in SQLite (a unique key): only that rename fails.
+                for (old, new) in zip(live.suffix(8), live.prefix(8)) {
+                    group.addTask {
+                        do {
+                            _ = try await store.rename(old, to: new)
+                            return ("rename onto a live session", true)
+                        } catch let error as SessionStoreError where error.code == .alreadyExists {
+                            return ("rename onto a live session", false)
+                        }
+                    }
+                }
                 for try await (kind, result) in group {
                     #expect(result == (kind == "live" || kind == "fresh"), "\(kind) write reported \(result)")
                 }
@@ -231,10 +242,11 @@ struct SQLiteSessionStoreTests {
         }
     }
 
-    @Test func readsSeeEveryCompletedWrite() async throws {
+    @Test(arguments: [0, 1, 2])
+    func readsSeeEveryCompletedWrite(readerCount: Int) async throws {
         // Other tasks keep the reader and writer connections busy meanwhile.
         try await Self.withStores { stores in
-            let store = stores.make(configure: { $0.readerCount = 2 })
+            let store = stores.make(configure: { $0.readerCount = readerCount })
             let now = systemSessionClock()
             let key = SessionID().storageKey
             let noise = SessionID().storageKey
