@@ -11,6 +11,7 @@ let withSQLite = only == nil || only == "sqlite"
 let withPostgres = only == nil || only == "postgres"
 let withRedis = only == nil || only == "redis"
 let withEverything = only == nil
+let withNIO = withSQLite || withRedis
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -50,6 +51,10 @@ var targets: [Target] = [
     ),
 ]
 
+if withNIO {
+    dependencies.append(.package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"))
+}
+
 if withSQLite {
     products.append(.library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]))
     dependencies.append(.package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"))
@@ -59,6 +64,8 @@ if withSQLite {
             dependencies: [
                 "SessionKit",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -92,7 +99,6 @@ if withPostgres {
 
 if withRedis {
     products.append(.library(name: "SessionKitRedis", targets: ["SessionKitRedis"]))
-    dependencies.append(.package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"))
     targets += [
         .target(
             name: "SessionKitRedis",

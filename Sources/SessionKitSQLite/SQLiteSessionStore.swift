@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import SQLiteNIO
 import ServiceLifecycle
 import SessionKit
@@ -11,8 +12,9 @@ import Synchronization
 /// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
 /// an update whose row is gone or expired changes nothing and reports `false`. Writes go through one
-/// writer connection, reads through a few reader connections (WAL lets them read while it writes);
-/// each connection runs one statement at a time, so every write has committed when it returns.
+/// writer connection, reads through a few reader connections (WAL lets them read while it writes).
+/// Writes that arrive while the writer is busy are committed together in one transaction (group
+/// commit), each with its own result; every write has committed when it returns.
 /// The schema is created or migrated at start-up and versioned with `PRAGMA user_version`.
 /// `synchronous = NORMAL`: a power loss may drop the last writes, never corrupt the file.
 ///
@@ -29,6 +31,11 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private struct OpenConnections: Sendable {
         /// The one connection that writes.
         let writer: SQLiteConnectionPool
+        /// Writes, batched into transactions on the writer connection while it is busy.
+        let writes: SQLiteWriteQueue
+        /// A thread for each connection, which runs its statements one after the other, in the
+        /// order they are sent.
+        let threads: [NIOThreadPool]
         /// The connections that read (the writer when there are none).
         let readers: SQLiteConnectionPool
 
@@ -38,9 +45,11 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
         /// Waits for the statements in flight, then closes every connection.
         func close() async throws {
+            await writes.close()
             var connections = await writer.drain()
             if writer !== readers { connections += await readers.drain() }
             for connection in connections { try await connection.close() }
+            for thread in threads { try await thread.shutdownGracefully() }
         }
     }
 
@@ -60,6 +69,8 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let state = Mutex<State>(.idle)
+    /// Spreads reads over the reader connections.
+    private let nextReader = Atomic<Int>(0)
 
     /// A store on the database file at `configuration.path`; nothing is opened until first use or ``migrate()``.
     public init(
@@ -84,6 +95,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             Task {
                 guard let connections = try? await task.value else { return }
                 for connection in connections.all { try? await connection.close() }
+                for thread in connections.threads { try? await thread.shutdownGracefully() }
             }
         }
     }
@@ -145,7 +157,26 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private static func open(_ configuration: SQLiteSessionStoreConfiguration, logger: Logger) async throws -> OpenConnections {
         let busyMilliseconds = configuration.busyTimeout.components.seconds * 1000
             + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        let writer = try await SQLiteConnection.open(storage: .file(path: configuration.path), logger: logger)
+        // A thread for each connection: it runs statements one at a time in the order they are sent,
+        // which lets the write queue send a whole transaction at once, and readers take reads without
+        // a connection checked out (each read still runs alone, so it sees every committed write).
+        var threads: [NIOThreadPool] = []
+        func open() async throws -> SQLiteConnection {
+            let thread = NIOThreadPool(numberOfThreads: 1)
+            thread.start()
+            threads.append(thread)
+            return try await SQLiteConnection.open(
+                storage: .file(path: configuration.path), threadPool: thread, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+        }
+        let writer: SQLiteConnection
+        do {
+            writer = try await open()
+        } catch {
+            for thread in threads { try? await thread.shutdownGracefully() }
+            throw error
+        }
         var readers: [SQLiteConnection] = []
         do {
             // busy_timeout replaces sqlite-nio's default busy handler, which retries without sleeping.
@@ -155,17 +186,23 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             try await migrateSchema(writer)
             try await writer.install(customFunction: applyFunction)
             for _ in 0..<max(0, configuration.readerCount) {
-                let reader = try await SQLiteConnection.open(storage: .file(path: configuration.path), logger: logger)
+                let reader = try await open()
                 readers.append(reader)
                 _ = try await reader.query("PRAGMA busy_timeout = \(busyMilliseconds)")
                 _ = try await reader.query("PRAGMA query_only = 1")
             }
         } catch {
             for connection in [writer] + readers { try? await connection.close() }
+            for thread in threads { try? await thread.shutdownGracefully() }
             throw error
         }
         let writerPool = SQLiteConnectionPool([writer])
-        return OpenConnections(writer: writerPool, readers: readers.isEmpty ? writerPool : SQLiteConnectionPool(readers))
+        return OpenConnections(
+            writer: writerPool,
+            writes: SQLiteWriteQueue(writerPool),
+            threads: threads,
+            readers: readers.isEmpty ? writerPool : SQLiteConnectionPool(readers)
+        )
     }
 
     /// Creates the schema in an empty database or migrates an older one, in one transaction.
@@ -218,7 +255,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
         let connections = try await connections()
-        let rows = try await run(connections.readers, """
+        let rows = try await read(connections, """
             SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE key_hash = ?1 AND expires_at > ?2
             """, [Self.blob(key), .integer(Int(clock()))])
@@ -236,8 +273,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
-        let connections = try await connections()
-        let rows = try await run(connections.writer, """
+        let created = try await write("""
             INSERT INTO \(Self.table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             ON CONFLICT (key_hash) DO UPDATE SET
@@ -258,11 +294,10 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                 Self.text(session.ipAddress),
                 .integer(Int(clock())),
             ])
-        if rows.isEmpty { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
+        if !created { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        let connections = try await connections()
         let now = Int(clock())
         var assignments = "expires_at = min(?2, absolute_expires_at), last_seen_at = ?3"
         var binds: [SQLiteData] = [Self.blob(key), .integer(Int(expiresAt)), .integer(now)]
@@ -283,38 +318,34 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                 assignments += ", user_id = NULL"
             }
         }
-        let rows = try await run(connections.writer, """
+        return try await write("""
             UPDATE \(Self.table) SET \(assignments) WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
             """, binds)
-        return !rows.isEmpty
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        let connections = try await connections()
-        let rows = try await run(connections.writer, """
+        try await write("""
             UPDATE \(Self.table) SET expires_at = min(?2, absolute_expires_at), last_seen_at = ?3
             WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
             """, [Self.blob(key), .integer(Int(expiresAt)), .integer(Int(clock()))])
-        return !rows.isEmpty
     }
 
     public func delete(_ key: SessionStorageKey) async throws {
-        let connections = try await connections()
-        _ = try await run(connections.writer, "DELETE FROM \(Self.table) WHERE key_hash = ?1", [Self.blob(key)])
+        _ = try await write("DELETE FROM \(Self.table) WHERE key_hash = ?1", [Self.blob(key)])
     }
 
     public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
         let connections = try await connections()
         let now = SQLiteData.integer(Int(clock()))
         do {
-            return try await connections.writer.withConnection { writer in
-                // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
-                _ = try await writer.query("DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now])
-                let rows = try await writer.query("""
+            // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
+            let rows = try await connections.writes.submit([
+                .init("DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now]),
+                .init("""
                     UPDATE \(Self.table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3 RETURNING 1
-                    """, [Self.blob(old), Self.blob(new), now])
-                return !rows.isEmpty
-            }
+                    """, [Self.blob(old), Self.blob(new), now]),
+            ])
+            return !rows.isEmpty
         } catch let error as SQLiteError where Self.isUniqueViolation(error) {
             throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
         } catch {
@@ -328,11 +359,11 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         let batch = max(1, configuration.cleanupBatchSize)
         var removed = 0
         while true {
-            let rows = try await run(connections.writer, """
+            let count = try await write(connections, """
                 DELETE FROM \(Self.table) WHERE rowid IN (SELECT rowid FROM \(Self.table) WHERE expires_at <= ?1 LIMIT ?2) RETURNING 1
-                """, [now, .integer(batch)])
-            removed += rows.count
-            if rows.count < batch { return removed }
+                """, [now, .integer(batch)]) { $0.count }
+            removed += count
+            if count < batch { return removed }
             await Task.yield()
         }
     }
@@ -341,7 +372,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
         let connections = try await connections()
-        let rows = try await run(connections.readers, """
+        let rows = try await read(connections, """
             SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
             FROM \(Self.table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
             """, [.text(userID), .integer(Int(clock()))])
@@ -363,26 +394,52 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     public func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
         let connections = try await connections()
-        let rows = try await run(connections.writer, """
-            DELETE FROM \(Self.table) WHERE user_id = ?1 AND (?2 IS NULL OR key_hash <> ?2) RETURNING expires_at
-            """, [.text(userID), except.map(Self.blob) ?? .null])
         let now = clock()
-        return rows.filter { ($0.column("expires_at")?.integer).map { Int64($0) > now } ?? false }.count
+        return try await write(connections, """
+            DELETE FROM \(Self.table) WHERE user_id = ?1 AND (?2 IS NULL OR key_hash <> ?2) RETURNING expires_at
+            """, [.text(userID), except.map(Self.blob) ?? .null]) { rows in
+            rows.filter { ($0.column("expires_at")?.integer).map { Int64($0) > now } ?? false }.count
+        }
     }
 
     // MARK: Helpers
 
     /// Runs a read-only statement on a reader connection (for extensions in other files).
     func query(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await run(try await connections().readers, sql, binds)
+        try await read(try await connections(), sql, binds)
     }
 
     /// The store's clock.
     func now() -> Int64 { clock() }
 
-    private func run(_ pool: SQLiteConnectionPool, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+    /// Runs a write statement through the write queue; `true` if it returned a row.
+    private func write(_ sql: String, _ binds: [SQLiteData]) async throws -> Bool {
+        try await write(try await connections(), sql, binds) { !$0.isEmpty }
+    }
+
+    /// Runs a write statement through the write queue and reduces its rows to `Result`.
+    private func write<Result>(
+        _ connections: OpenConnections, _ sql: String, _ binds: [SQLiteData],
+        _ reduce: ([SQLiteRow]) -> Result
+    ) async throws -> Result {
         do {
-            return try await pool.withConnection { try await $0.query(sql, binds) }
+            return reduce(try await connections.writes.submit([.init(sql, binds)]))
+        } catch {
+            throw Self.wrap(error)
+        }
+    }
+
+    /// Runs a read-only statement on the next reader connection. A reader's thread runs one
+    /// statement at a time, so reads need not check it out; without readers, the writer serves
+    /// reads between write batches.
+    private func read(_ connections: OpenConnections, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+        do {
+            if connections.readers === connections.writer {
+                return try await connections.readers.withConnection { try await $0.query(sql, binds) }
+            }
+            let readers = connections.readers.connections
+            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+            return try await readers[Int(UInt(bitPattern: index) % UInt(readers.count))].query(sql, binds)
         } catch {
             throw Self.wrap(error)
         }

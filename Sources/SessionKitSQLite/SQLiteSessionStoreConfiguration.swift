@@ -6,7 +6,8 @@
 public struct SQLiteSessionStoreConfiguration: Sendable {
     /// The database file (created when missing); prefer an absolute path.
     public var path: String
-    /// Connections used for reads besides the one writer connection (WAL lets them read while it writes).
+    /// Connections used for reads besides the one writer connection (WAL lets them read while it writes),
+    /// each with a thread of its own; reads are spread over them in turn.
     public var readerCount: Int
     /// How long a statement waits for a lock held by another connection or process.
     public var busyTimeout: Duration

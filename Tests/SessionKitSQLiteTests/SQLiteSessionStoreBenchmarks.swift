@@ -9,6 +9,18 @@ import Testing
 /// `SESSIONKIT_BENCH=1 SESSIONKIT_ONLY=sqlite swift test -c release -Xswiftc -enable-testing --filter SQLiteSessionStoreBenchmarks`
 @Suite("SQLiteSessionStoreBenchmarks", .enabled(if: ProcessInfo.processInfo.environment["SESSIONKIT_BENCH"] != nil))
 struct SQLiteSessionStoreBenchmarks {
+    /// CPU time of the whole process so far (every thread, user and system), in seconds.
+    static func cpuSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// CPU microseconds per operation since `start` (a ``cpuSeconds()``), rounded.
+    static func cpuMicroseconds(since start: Double, operations: Int) -> Int {
+        Int(((cpuSeconds() - start) * 1e6 / Double(operations)).rounded())
+    }
+
     @Test func throughputAndCleanup() async throws {
         try await SQLiteSessionStoreTests.withStores { stores in
             let clock = ContractClock(systemSessionClock())
@@ -38,18 +50,46 @@ struct SQLiteSessionStoreBenchmarks {
             }
             try await raw.close()
 
+            var cpu = Self.cpuSeconds()
             let loads = try await StoreThroughput.measure(operations: 100_000, tasks: 8) { index in
                 _ = try await store.load(keys[(index &* 7919) % keys.count])
             }
-            print("sqlite: load \(Int(loads)) ops/s (8 tasks, 1M rows)")
+            print("sqlite: load \(Int(loads)) ops/s (8 tasks, 1M rows), \(Self.cpuMicroseconds(since: cpu, operations: 100_000)) µs CPU/op")
+            cpu = Self.cpuSeconds()
             let applies = try await StoreThroughput.measure(operations: 50_000, tasks: 8) { index in
                 _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
-            print("sqlite: apply \(Int(applies)) ops/s (8 tasks, 1M rows)")
+            print("sqlite: apply \(Int(applies)) ops/s (8 tasks, 1M rows), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
+            cpu = Self.cpuSeconds()
+            let contendedApplies = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
+            }
+            print("sqlite: apply \(Int(contendedApplies)) ops/s (32 tasks, 1M rows), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
+            // What a server's `/write` does per request: load, then apply a change.
+            cpu = Self.cpuSeconds()
+            let writes = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                let key = keys[(index &* 7919) % keys.count]
+                _ = try await store.load(key)
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: key, expiresAt: now + 3600)
+            }
+            print("sqlite: load+apply \(Int(writes)) ops/s (32 tasks, 1M rows), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
+            // As an HTTP benchmark's clients do: each task keeps to a session of its own (a few hot pages).
+            cpu = Self.cpuSeconds()
+            let hotApplies = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[index % 32], expiresAt: now + 3600)
+            }
+            print("sqlite: apply \(Int(hotApplies)) ops/s (32 tasks, a session each), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
+            cpu = Self.cpuSeconds()
+            let hotWrites = try await StoreThroughput.measure(operations: 50_000, tasks: 32) { index in
+                _ = try await store.load(keys[index % 32])
+                _ = try await store.apply(.update(set: ["n": SessionValue(json: Array("\(index)".utf8))], remove: []), to: keys[index % 32], expiresAt: now + 3600)
+            }
+            print("sqlite: load+apply \(Int(hotWrites)) ops/s (32 tasks, a session each), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
+            cpu = Self.cpuSeconds()
             let touches = try await StoreThroughput.measure(operations: 50_000, tasks: 8) { index in
                 _ = try await store.touch(keys[(index &* 7919) % keys.count], expiresAt: now + 3600)
             }
-            print("sqlite: touch \(Int(touches)) ops/s (8 tasks, 1M rows)")
+            print("sqlite: touch \(Int(touches)) ops/s (8 tasks, 1M rows), \(Self.cpuMicroseconds(since: cpu, operations: 50_000)) µs CPU/op")
 
             clock.advance(by: 120)
             let cleanupStart = ContinuousClock.now

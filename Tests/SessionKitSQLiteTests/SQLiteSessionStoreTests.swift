@@ -189,10 +189,64 @@ struct SQLiteSessionStoreTests {
         }
     }
 
-    @Test func readsSeeEveryCompletedWrite() async throws {
+    @Test func concurrentWritesEachGetTheirOwnResult() async throws {
+        // Enough writers at once that the store commits them in shared transactions; each still
+        // gets the result it would get alone, and no update resurrects a deleted or expired row.
+        try await Self.withStores { stores in
+            let clock = ContractClock()
+            let store = stores.make(clock: clock.function)
+            let now = clock.now
+            let live = (0..<40).map { _ in SessionID().storageKey }
+            let deleted = (0..<16).map { _ in SessionID().storageKey }
+            let expired = (0..<16).map { _ in SessionID().storageKey }
+            let fresh = (0..<16).map { _ in SessionID().storageKey }
+            for key in live + deleted { try await store.create(key, Self.session(now)) }
+            for key in expired { try await store.create(key, Self.session(now, idle: 5)) }
+            for key in deleted { try await store.delete(key) }
+            clock.advance(by: 10)
+            let later = clock.now
+            let change = SessionDelta.update(set: ["x": SessionValue(json: Array("2".utf8))], remove: [])
+            try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                for key in live { group.addTask { ("live", try await store.apply(change, to: key, expiresAt: later + 1800)) } }
+                for key in deleted { group.addTask { ("deleted", try await store.apply(change, to: key, expiresAt: later + 1800)) } }
+                for key in expired { group.addTask { ("expired", try await store.touch(key, expiresAt: later + 1800)) } }
+                for key in fresh { group.addTask { try await store.create(key, Self.session(later)); return ("fresh", true) } }
+                for key in live.prefix(8) {
+                    group.addTask {
+                        do {
+                            try await store.create(key, Self.session(later))
+                            return ("duplicate", true)
+                        } catch let error as SessionStoreError where error.code == .alreadyExists {
+                            return ("duplicate", false)
+                        }
+                    }
+                }
+                // A rename onto a live session fails in SQLite (a unique key): only that rename fails.
+                for (old, new) in zip(live.suffix(8), live.prefix(8)) {
+                    group.addTask {
+                        do {
+                            _ = try await store.rename(old, to: new)
+                            return ("rename onto a live session", true)
+                        } catch let error as SessionStoreError where error.code == .alreadyExists {
+                            return ("rename onto a live session", false)
+                        }
+                    }
+                }
+                for try await (kind, result) in group {
+                    #expect(result == (kind == "live" || kind == "fresh"), "\(kind) write reported \(result)")
+                }
+            }
+            for key in live { #expect(try await store.load(key)?.values["x"]?.jsonBytes == Array("2".utf8)) }
+            for key in deleted + expired { #expect(try await store.load(key) == nil) }
+            for key in fresh { #expect(try await store.load(key) != nil) }
+        }
+    }
+
+    @Test(arguments: [0, 1, 2])
+    func readsSeeEveryCompletedWrite(readerCount: Int) async throws {
         // Other tasks keep the reader and writer connections busy meanwhile.
         try await Self.withStores { stores in
-            let store = stores.make(configure: { $0.readerCount = 2 })
+            let store = stores.make(configure: { $0.readerCount = readerCount })
             let now = systemSessionClock()
             let key = SessionID().storageKey
             let noise = SessionID().storageKey
