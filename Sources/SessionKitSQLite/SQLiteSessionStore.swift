@@ -245,10 +245,10 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         guard let data = arguments[0].blob, let delta = arguments[1].blob else {
             throw SessionStoreError(.corruptRecord, "sessionkit_apply_delta needs two BLOBs")
         }
-        var values = try SessionRecordCoding.decode(data.readableBytesView).values
+        // The stored blob is rewritten from its bytes (entries that stay are copied as they are).
         let (set, trailer) = try SessionRecordCoding.decode(delta.readableBytesView)
-        SessionRecordCoding.apply(.update(set: set, remove: Set(trailer.compactMap { $0 })), to: &values)
-        return ByteBuffer(bytes: SessionRecordCoding.encode(values))
+        let update = SessionDelta.update(set: set, remove: Set(trailer.compactMap { $0 }))
+        return ByteBuffer(bytes: try SessionRecordCoding.applying(update, toBlob: Array(data.readableBytesView)))
     }
 
     // MARK: SessionStore
