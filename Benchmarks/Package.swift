@@ -3,6 +3,7 @@
 //
 //   swift package --package-path Benchmarks benchmark          # micro benchmarks (ordo-one/benchmark)
 //   Benchmarks/http/run                                        # HTTP benchmark (wrk) of every variant
+//   Benchmarks/http/run --with-servers                         # ... with PostgreSQL and Redis started for it
 //   Benchmarks/smoke                                           # only checks that everything builds
 import PackageDescription
 
@@ -28,6 +29,9 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SessionKit", package: "SessionKit"),
                 .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "SessionKitPostgres", package: "SessionKit"),
+                .product(name: "SessionKitRedis", package: "SessionKit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/SessionKitBenchmarks",
