@@ -3,6 +3,7 @@
 //
 //   swift package --package-path Benchmarks benchmark          # micro benchmarks (ordo-one/benchmark)
 //   Benchmarks/http/run                                        # HTTP benchmark (wrk) of every variant
+//   Benchmarks/http/run --with-servers                         # ... with PostgreSQL and Redis started for it
 //   Benchmarks/smoke                                           # only checks that everything builds
 import PackageDescription
 
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -26,6 +29,9 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SessionKit", package: "SessionKit"),
                 .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "SessionKitPostgres", package: "SessionKit"),
+                .product(name: "SessionKitRedis", package: "SessionKit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/SessionKitBenchmarks",
@@ -54,9 +60,13 @@ let package = Package(
             dependencies: [
                 .product(name: "SessionKit", package: "SessionKit"),
                 .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "SessionKitPostgres", package: "SessionKit"),
+                .product(name: "SessionKitRedis", package: "SessionKit"),
                 .product(name: "SessionKitHummingbird", package: "SessionKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/SessionKitHTTPBench"
         ),

@@ -3,10 +3,20 @@
 //
 //   swift package --package-path Benchmarks benchmark
 //   swift package --package-path Benchmarks benchmark --filter 'Codec.*decode'
+//
+// The PostgreSQL and Redis store benchmarks are registered only when SESSIONKIT_POSTGRES_URL /
+// SESSIONKIT_REDIS_URL name a server (scripts/postgres-server start, scripts/redis-server start):
+//
+//   eval "$(scripts/postgres-server start)"; eval "$(scripts/redis-server start)"
+//   export SESSIONKIT_POSTGRES_URL SESSIONKIT_REDIS_URL
+//   swift package --package-path Benchmarks benchmark --filter 'Store.*'
 import Benchmark
 import Crypto
 import Foundation
+import PostgresNIO
 import SessionKit
+import SessionKitPostgres
+import SessionKitRedis
 import SessionKitSQLite
 import BenchmarkFixtures
 
@@ -25,6 +35,8 @@ let benchmarks: @Sendable () -> Void = {
     sessionBenchmarks()
     memoryStoreBenchmarks()
     sqliteStoreBenchmarks()
+    postgresStoreBenchmarks()
+    redisStoreBenchmarks()
 }
 
 // MARK: - Fixtures
@@ -269,5 +281,49 @@ func sqliteStoreBenchmarks() {
     }, close: { store in
         try await (store as! SQLiteSessionStore).close()
         try? FileManager.default.removeItem(at: directory)
+    })
+}
+
+/// Against the server in SESSIONKIT_POSTGRES_URL (`postgres://user[:password]@host[:port]/database`):
+/// each benchmark's store gets a schema of its own, dropped in teardown, and a client run for it.
+func postgresStoreBenchmarks() {
+    guard let url = ProcessInfo.processInfo.environment["SESSIONKIT_POSTGRES_URL"], !url.isEmpty else { return }
+    guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
+        fatalError("SESSIONKIT_POSTGRES_URL must look like postgres://user@host:port/database")
+    }
+    let database = String(components.path.drop { $0 == "/" })
+    let clientConfiguration = PostgresClient.Configuration(
+        host: host, port: components.port ?? 5432, username: user, password: components.password,
+        database: database.isEmpty ? nil : database, tls: .disable
+    )
+    nonisolated(unsafe) var running: Task<Void, Never>?
+    storeBenchmarks("postgres", makeStore: {
+        let client = PostgresClient(configuration: clientConfiguration)
+        running = Task { await client.run() }
+        let schema = "sessionkit_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let store = PostgresSessionStore(client: client, configuration: .init(schema: schema, runsClient: false), clock: fixedClock)
+        try await store.migrate()
+        return store
+    }, close: { store in
+        let store = store as! PostgresSessionStore
+        _ = try await store.client.query("DROP SCHEMA IF EXISTS \(unescaped: store.configuration.schema!) CASCADE")
+        running?.cancel()
+        await running?.value
+        running = nil
+    })
+}
+
+/// Against the server in SESSIONKIT_REDIS_URL: each benchmark's store gets a key prefix of its own;
+/// teardown deletes its sessions.
+func redisStoreBenchmarks() {
+    guard let url = ProcessInfo.processInfo.environment["SESSIONKIT_REDIS_URL"], !url.isEmpty else { return }
+    storeBenchmarks("redis", makeStore: {
+        let store = RedisSessionStore(configuration: try .init(url: url, keyPrefix: "sessionkit-bench:\(UUID().uuidString)"), clock: fixedClock)
+        try await store.ping()
+        return store
+    }, close: { store in
+        let store = store as! RedisSessionStore
+        for key in storageKeys { try await store.delete(key) }
+        store.close()
     })
 }

@@ -13,6 +13,11 @@
 //   flask      SessionKit, Flask 3.1's cookie format
 //   memory     SessionKit, MemorySessionStore (session ID in the cookie)
 //   sqlite     SessionKit, SQLiteSessionStore (a new file in a temporary directory)
+//   postgres   SessionKit, PostgresSessionStore on the server in SESSIONKIT_POSTGRES_URL
+//              (postgres://user[:password]@host[:port]/database, as scripts/postgres-server start
+//              prints; schema sessionkit_http_bench), run as a service with the app
+//   redis      SessionKit, RedisSessionStore on the server in SESSIONKIT_REDIS_URL (as
+//              scripts/redis-server start prints; key prefix sessionkit-http-bench), run as a service
 //   hbauth     hummingbird-auth 2.5's SessionMiddleware with Hummingbird's MemoryPersistDriver (the peer)
 //
 // Usage: SessionKitHTTPBench --variant NAME --port N
@@ -20,8 +25,12 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import Logging
+import PostgresNIO
+import ServiceLifecycle
 import SessionKit
 import SessionKitHummingbird
+import SessionKitPostgres
+import SessionKitRedis
 import SessionKitSQLite
 
 func argument(_ name: String) -> String? {
@@ -31,7 +40,7 @@ func argument(_ name: String) -> String? {
 }
 
 guard let variant = argument("--variant"), let port = argument("--port").flatMap(Int.init) else {
-    FileHandle.standardError.write(Data("usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|hbauth --port N\n".utf8))
+    FileHandle.standardError.write(Data("usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|postgres|redis|hbauth --port N\n".utf8))
     exit(2)
 }
 
@@ -115,9 +124,31 @@ func bareRouter() -> Router<BasicRequestContext> {
 
 // MARK: - Main
 
-func run<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(_ router: Router<Context>) async throws {
-    let app = Application(router: router, configuration: configuration, logger: logger)
+/// Serves `router` until SIGTERM/SIGINT; `services` (a store) start before the server and stop after it.
+func run<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(_ router: Router<Context>, services: [any Service] = []) async throws {
+    let app = Application(router: router, configuration: configuration, services: services, logger: logger)
     try await app.runService()
+}
+
+func environment(_ name: String) -> String {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        FileHandle.standardError.write(Data("variant \(variant) needs \(name) (Benchmarks/http/run --with-servers starts the servers)\n".utf8))
+        exit(2)
+    }
+    return value
+}
+
+/// The client configuration for `postgres://user[:password]@host[:port]/database`, as the tests read it.
+func postgresClientConfiguration(_ url: String) -> PostgresClient.Configuration {
+    guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
+        FileHandle.standardError.write(Data("SESSIONKIT_POSTGRES_URL must look like postgres://user@host:port/database\n".utf8))
+        exit(2)
+    }
+    let database = String(components.path.drop { $0 == "/" })
+    return PostgresClient.Configuration(
+        host: host, port: components.port ?? 5432, username: user, password: components.password,
+        database: database.isEmpty ? nil : database, tls: .disable
+    )
 }
 
 switch variant {
@@ -138,6 +169,15 @@ case "sqlite":
     try await store.migrate()
     try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
     try await store.close()
+case "postgres":
+    // The store runs its client (the connection pool, default size) and migrates as a service.
+    let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
+    let store = PostgresSessionStore(client: client, configuration: .init(schema: "sessionkit_http_bench"), logger: logger)
+    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
+case "redis":
+    let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
+    try await store.ping()
+    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
 default:
     FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
     exit(2)
