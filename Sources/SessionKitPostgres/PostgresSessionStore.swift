@@ -49,8 +49,6 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     let logger: Logger
     private let migration = Mutex<MigrationState>(.idle)
-    /// Key-level merges of one session from this process, one at a time (see ``SessionKeySerializer``).
-    private let keySerializer = SessionKeySerializer()
 
     /// A store on `client`. The store's ``run()`` runs the client unless
     /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`.
@@ -227,9 +225,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             return try await touch(key, expiresAt: expiresAt)
         case .update:
-            // Writes of one session from this process queue here, so that their optimistic
-            // merges do not lose races to each other.
-            return try await keySerializer.run(key) { try await withConnection { connection in
+            return try await withConnection { connection in
                 // Optimistic first (two round trips, no transaction): read, merge, and write back
                 // only if the stored values are still the ones merged into. Anything else (a
                 // concurrent write, a delete, expiry) takes the locked path, which decides.
@@ -265,7 +261,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
                         """, logger: logger))
                     return true
                 }
-            } }
+            }
         }
     }
 
