@@ -1,10 +1,10 @@
 /// One shard of ``MemorySessionStore``: a slab of slots with an intrusive least-recently-used list,
 /// bucketed expiry lists and a user index. All of it is mutated under the shard's `Mutex`.
 ///
-/// Memory: a session is one slot (its key, its record and six 32-bit links) plus its blob; the
-/// hash index (``MemorySessionStoreIndex``) holds 32-bit slot numbers only, and a user's sessions
-/// are an intrusive list through their slots, so the user index costs one dictionary entry per
-/// user (user ID and the list's head) instead of a set per user.
+/// Memory: a session is one slot (its record and six 32-bit links), its blob, and its key in the
+/// hash index (``MemorySessionStoreIndex``: the keys by slot number and a table of 32-bit slot
+/// numbers); a user's sessions are an intrusive list through their slots, so the user index costs
+/// one dictionary entry per user (user ID and the list's head) instead of a set per user.
 ///
 /// Expiry: a slot sits in the doubly linked list of its expiry bucket (`expiresAt >> 3`, eight
 /// seconds wide); a min-heap orders the bucket numbers. Cleanup pops buckets from the heap while
