@@ -1,9 +1,10 @@
 /// One shard of ``MemorySessionStore``: a slab of slots with an intrusive least-recently-used list,
 /// bucketed expiry lists and a user index. All of it is mutated under the shard's `Mutex`.
 ///
-/// Memory: a session is one slot (its record and six 32-bit links), its blob, and its key in the
-/// hash index (``MemorySessionStoreIndex``: the keys by slot number and a table of 32-bit slot
-/// numbers); a user's sessions are an intrusive list through their slots, so the user index costs
+/// Memory: a session is one slot (its times, user ID, the number of its user agent and six 32-bit
+/// links), its blob, and its key in the hash index (``MemorySessionStoreIndex``: the keys by slot
+/// number and a table of 32-bit slot numbers); each distinct user agent is kept once
+/// (``MemorySessionStoreStringTable``); a user's sessions are an intrusive list through their slots, so the user index costs
 /// one dictionary entry per user (user ID and the list's head) instead of a set per user.
 ///
 /// Expiry: a slot sits in the doubly linked list of its expiry bucket (`expiresAt >> 3`, eight
@@ -22,17 +23,26 @@
 struct MemorySessionStoreShard: Sendable {
     /// What moves in and out of the lock: one session in its compact form.
     struct Record: Sendable {
-        /// The values and the trailer `[userAgent, ipAddress]`, see ``SessionRecordCoding``.
+        /// The values and the trailer `[ipAddress]`, see ``SessionRecordCoding``.
         var blob: [UInt8]
         var userID: String?
         var createdAt: Int64
         var lastSeenAt: Int64
         var expiresAt: Int64
         var absoluteExpiresAt: Int64
+        var userAgent: String?
     }
 
+    /// A session as the shard keeps it: a ``Record`` whose user agent is a number in `userAgents`.
     private struct Slot {
-        var record: Record
+        var blob: [UInt8]
+        var userID: String?
+        var createdAt: Int64
+        var lastSeenAt: Int64
+        var expiresAt: Int64
+        var absoluteExpiresAt: Int64
+        /// The user agent's number in `userAgents`, or -1 for none.
+        var userAgent: Int32
         var lruPrev: Int32 = -1
         var lruNext: Int32 = -1
         var expiryPrev: Int32 = -1
@@ -53,6 +63,8 @@ struct MemorySessionStoreShard: Sendable {
     private var bucketHeap: [Int64] = []
     /// The first slot of each user's list of sessions (linked through `userNext`).
     private var byUser: [String: Int32] = [:]
+    /// Each distinct user agent once, shared by the sessions that sent it.
+    private var userAgents = MemorySessionStoreStringTable()
     let capacity: Int
 
     init(capacity: Int, seed: UInt64) {
@@ -63,17 +75,24 @@ struct MemorySessionStoreShard: Sendable {
     /// Sessions held, expired ones not yet removed included.
     var count: Int { index.count }
 
+    /// Distinct user agents held (for tests).
+    var userAgentCount: Int { userAgents.count }
+
     // MARK: Operations
 
     mutating func load(_ key: SessionStorageKey, now: Int64) -> Record? {
         guard let slot = liveSlot(key, now: now) else { return nil }
         moveToFront(slot)
-        return slots[Int(slot)].record
+        return record(at: slot)
     }
 
     mutating func insert(_ key: SessionStorageKey, _ record: Record, now: Int64) throws(SessionStoreError) {
         if liveSlot(key, now: now) != nil { throw SessionStoreError.alreadyExists(key) }
-        let slot = allocate(Slot(record: record))
+        let slot = allocate(Slot(
+            blob: record.blob, userID: record.userID, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt,
+            expiresAt: record.expiresAt, absoluteExpiresAt: record.absoluteExpiresAt,
+            userAgent: record.userAgent.map { userAgents.retain($0) } ?? -1
+        ))
         index.insert(key, at: slot)
         linkFront(slot)
         linkExpiry(slot)
@@ -90,11 +109,11 @@ struct MemorySessionStoreShard: Sendable {
         _ transform: ([UInt8]) throws -> [UInt8]
     ) throws -> Bool {
         guard let slot = liveSlot(key, now: now) else { return false }
-        let blob = try transform(slots[Int(slot)].record.blob)
-        slots[Int(slot)].record.blob = blob
-        if let newUserID, newUserID != slots[Int(slot)].record.userID {
+        let blob = try transform(slots[Int(slot)].blob)
+        slots[Int(slot)].blob = blob
+        if let newUserID, newUserID != slots[Int(slot)].userID {
             unlinkUser(slot)
-            slots[Int(slot)].record.userID = newUserID
+            slots[Int(slot)].userID = newUserID
             linkUser(slot)
         }
         setExpiry(slot, expiresAt, now: now)
@@ -113,14 +132,14 @@ struct MemorySessionStoreShard: Sendable {
     @discardableResult
     mutating func remove(_ key: SessionStorageKey, now: Int64) -> Record? {
         guard let slot = index.find(key) else { return nil }
-        let record = slots[Int(slot)].record
+        let removed = record(at: slot)
         removeSlot(slot)
-        return record.expiresAt > now ? record : nil
+        return removed.expiresAt > now ? removed : nil
     }
 
     func containsLive(_ key: SessionStorageKey, now: Int64) -> Bool {
         guard let slot = index.find(key) else { return false }
-        return slots[Int(slot)].record.expiresAt > now
+        return slots[Int(slot)].expiresAt > now
     }
 
     mutating func removeExpired(now: Int64) -> Int {
@@ -145,7 +164,7 @@ struct MemorySessionStoreShard: Sendable {
                     var slot = head
                     while slot != -1 {
                         let next = slots[Int(slot)].expiryNext
-                        if slots[Int(slot)].record.expiresAt <= now {
+                        if slots[Int(slot)].expiresAt <= now {
                             removeSlot(slot)
                             removed += 1
                         }
@@ -163,7 +182,7 @@ struct MemorySessionStoreShard: Sendable {
         var found: [(SessionStorageKey, Record)] = []
         var slot = byUser[userID] ?? -1
         while slot != -1 {
-            if slots[Int(slot)].record.expiresAt > now { found.append((index.key(at: slot), slots[Int(slot)].record)) }
+            if slots[Int(slot)].expiresAt > now { found.append((index.key(at: slot), record(at: slot))) }
             slot = slots[Int(slot)].userNext
         }
         return found
@@ -175,7 +194,7 @@ struct MemorySessionStoreShard: Sendable {
         while slot != -1 {
             let next = slots[Int(slot)].userNext
             if index.key(at: slot) != except {
-                if slots[Int(slot)].record.expiresAt > now { revoked += 1 }
+                if slots[Int(slot)].expiresAt > now { revoked += 1 }
                 removeSlot(slot)
             }
             slot = next
@@ -188,11 +207,21 @@ struct MemorySessionStoreShard: Sendable {
     /// The slot of a live session; an expired one found on the way is removed.
     private mutating func liveSlot(_ key: SessionStorageKey, now: Int64) -> Int32? {
         guard let slot = index.find(key) else { return nil }
-        if slots[Int(slot)].record.expiresAt <= now {
+        if slots[Int(slot)].expiresAt <= now {
             removeSlot(slot)
             return nil
         }
         return slot
+    }
+
+    /// The session in `slot` with its user agent's string.
+    private func record(at slot: Int32) -> Record {
+        let slot = slots[Int(slot)]
+        return Record(
+            blob: slot.blob, userID: slot.userID, createdAt: slot.createdAt, lastSeenAt: slot.lastSeenAt,
+            expiresAt: slot.expiresAt, absoluteExpiresAt: slot.absoluteExpiresAt,
+            userAgent: slot.userAgent == -1 ? nil : userAgents[slot.userAgent]
+        )
     }
 
     private mutating func allocate(_ value: Slot) -> Int32 {
@@ -211,8 +240,12 @@ struct MemorySessionStoreShard: Sendable {
         unlinkLRU(slot)
         unlinkExpiry(slot)
         unlinkUser(slot)
-        slots[Int(slot)].record.blob = []
-        slots[Int(slot)].record.userID = nil
+        slots[Int(slot)].blob = []
+        slots[Int(slot)].userID = nil
+        if slots[Int(slot)].userAgent != -1 {
+            userAgents.release(slots[Int(slot)].userAgent)
+            slots[Int(slot)].userAgent = -1
+        }
         slots[Int(slot)].lruNext = freeHead
         freeHead = slot
     }
@@ -220,7 +253,7 @@ struct MemorySessionStoreShard: Sendable {
     // MARK: Users' lists (head: the latest to join)
 
     private mutating func linkUser(_ slot: Int32) {
-        guard let userID = slots[Int(slot)].record.userID else { return }
+        guard let userID = slots[Int(slot)].userID else { return }
         slots[Int(slot)].userPrev = -1
         let head = byUser.updateValue(slot, forKey: userID) ?? -1
         slots[Int(slot)].userNext = head
@@ -228,7 +261,7 @@ struct MemorySessionStoreShard: Sendable {
     }
 
     private mutating func unlinkUser(_ slot: Int32) {
-        guard let userID = slots[Int(slot)].record.userID else { return }
+        guard let userID = slots[Int(slot)].userID else { return }
         let prev = slots[Int(slot)].userPrev
         let next = slots[Int(slot)].userNext
         if prev != -1 {
@@ -244,14 +277,14 @@ struct MemorySessionStoreShard: Sendable {
     }
 
     private mutating func setExpiry(_ slot: Int32, _ expiresAt: Int64, now: Int64) {
-        let capped = min(expiresAt, slots[Int(slot)].record.absoluteExpiresAt)
-        slots[Int(slot)].record.lastSeenAt = now
-        let old = slots[Int(slot)].record.expiresAt
+        let capped = min(expiresAt, slots[Int(slot)].absoluteExpiresAt)
+        slots[Int(slot)].lastSeenAt = now
+        let old = slots[Int(slot)].expiresAt
         if old >> Self.bucketShift == capped >> Self.bucketShift {
-            slots[Int(slot)].record.expiresAt = capped
+            slots[Int(slot)].expiresAt = capped
         } else {
             unlinkExpiry(slot)
-            slots[Int(slot)].record.expiresAt = capped
+            slots[Int(slot)].expiresAt = capped
             linkExpiry(slot)
         }
     }
@@ -284,7 +317,7 @@ struct MemorySessionStoreShard: Sendable {
     // MARK: Expiry buckets
 
     private mutating func linkExpiry(_ slot: Int32) {
-        let bucket = slots[Int(slot)].record.expiresAt >> Self.bucketShift
+        let bucket = slots[Int(slot)].expiresAt >> Self.bucketShift
         slots[Int(slot)].expiryPrev = -1
         if let head = buckets[bucket] {
             slots[Int(slot)].expiryNext = head
@@ -302,7 +335,7 @@ struct MemorySessionStoreShard: Sendable {
         if prev != -1 {
             slots[Int(prev)].expiryNext = next
         } else {
-            let bucket = slots[Int(slot)].record.expiresAt >> Self.bucketShift
+            let bucket = slots[Int(slot)].expiresAt >> Self.bucketShift
             if next == -1 { buckets.removeValue(forKey: bucket) } else { buckets[bucket] = next }
         }
         if next != -1 { slots[Int(next)].expiryPrev = prev }

@@ -178,6 +178,52 @@ struct MemorySessionStoreTests {
         #expect(store.count == model.count)
     }
 
+    @Test func userAgentsAreKeptOnceAndDroppedWithTheirLastSession() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(shardCount: 1), clock: clock.function)
+        func session(_ agent: String?, idle: Int64 = 1800, user: String? = nil) -> StoredSession {
+            var session = Self.session(clock.now, idle: idle, user: user)
+            session.userAgent = agent
+            session.ipAddress = agent.map { "198.51.100.\($0.count)" }
+            return session
+        }
+        var keys: [String: [SessionStorageKey]] = [:]
+        for agent in ["Firefox/128", "Chrome/131", "Safari/18"] {
+            for _ in 0..<5 {
+                let key = SessionID().storageKey
+                try await store.create(key, session(agent, user: agent == "Safari/18" ? "sam" : nil))
+                keys[agent, default: []].append(key)
+            }
+        }
+        let anonymous = SessionID().storageKey
+        try await store.create(anonymous, session(nil))
+        #expect(store.userAgentCount == 3)
+        let loaded = try await store.load(keys["Chrome/131"]![2])
+        #expect(loaded?.userAgent == "Chrome/131" && loaded?.ipAddress == "198.51.100.10")
+        #expect(try await store.load(anonymous)?.userAgent == nil)
+        // Writes and renames keep the agent.
+        #expect(try await store.apply(.update(set: ["n": SessionValue(json: Array("2".utf8))], remove: []), to: keys["Firefox/128"]![0], expiresAt: clock.now + 1800))
+        let renamed = SessionID().storageKey
+        #expect(try await store.rename(keys["Firefox/128"]![1], to: renamed))
+        #expect(try await store.load(keys["Firefox/128"]![0])?.userAgent == "Firefox/128")
+        #expect(try await store.load(renamed)?.userAgent == "Firefox/128")
+        #expect(try await store.sessions(ofUser: "sam").map(\.userAgent) == Array(repeating: "Safari/18", count: 5))
+        // Deleting every Chrome session drops its string; revoking drops Safari's.
+        for key in keys["Chrome/131"]! { try await store.delete(key) }
+        #expect(store.userAgentCount == 2)
+        #expect(try await store.revokeSessions(ofUser: "sam", except: nil) == 5)
+        #expect(store.userAgentCount == 1)
+        // A freed number serves a new agent without mixing it up with the old one.
+        let edge = SessionID().storageKey
+        try await store.create(edge, session("Edge/131", idle: 10))
+        #expect(try await store.load(edge)?.userAgent == "Edge/131")
+        #expect(try await store.load(renamed)?.userAgent == "Firefox/128")
+        // Expiry removes the rest.
+        clock.advance(by: 100_000)
+        #expect(try await store.removeExpired() == 7)
+        #expect(store.userAgentCount == 0)
+    }
+
     /// A rough footprint check: 100k small sessions stay well under 100 MB (about 250 bytes each).
     @Test func memoryFootprintIsSmall() async throws {
         let before = Self.residentBytes()
