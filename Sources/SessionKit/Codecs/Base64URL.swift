@@ -20,6 +20,19 @@ package enum Base64URL {
         return table
     }()
 
+    /// Four tables of 256 entries, one for each position in a group of four characters: an alphabet
+    /// byte's six bits already shifted to their place in the group's 24 bits, and bit 24 for any
+    /// other byte. A group is then four lookups ORed together, and one test at the end of the text
+    /// tells whether any character was outside the alphabet.
+    @usableFromInline
+    static let groupDecodeTables: [UInt32] = {
+        var tables = [UInt32](repeating: 1 << 24, count: 4 * 256)
+        for (value, byte) in alphabet.enumerated() {
+            for position in 0..<4 { tables[position * 256 + Int(byte)] = UInt32(value) << (18 - 6 * position) }
+        }
+        return tables
+    }()
+
     /// The number of characters `count` bytes encode to.
     @inlinable
     package static func encodedCount(_ count: Int) -> Int {
@@ -115,21 +128,25 @@ package enum Base64URL {
         var valid = true
         // Written in place: appending byte by byte costs a capacity and uniqueness check per byte.
         let output = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
-            decodeTable.withUnsafeBufferPointer { table in
-                var index = 0
-                var written = 0
-                let full = buffer.count - remainder
+            var index = 0
+            var written = 0
+            let full = buffer.count - remainder
+            groupDecodeTables.withUnsafeBufferPointer { tables in
+                // No branch per group: the invalid bits of every group collect in `invalid`.
+                var invalid: UInt32 = 0
                 while index < full {
-                    let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
-                    let c = table[Int(buffer[index + 2])], d = table[Int(buffer[index + 3])]
-                    if (a | b | c | d) & 0xc0 != 0 { valid = false; break }
-                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    let value = tables[Int(buffer[index])] | tables[256 + Int(buffer[index + 1])]
+                        | tables[512 + Int(buffer[index + 2])] | tables[768 + Int(buffer[index + 3])]
+                    invalid |= value
                     out[written] = UInt8(truncatingIfNeeded: value >> 16)
                     out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
                     out[written + 2] = UInt8(truncatingIfNeeded: value)
                     written += 3
                     index += 4
                 }
+                if invalid & (1 << 24) != 0 { valid = false }
+            }
+            decodeTable.withUnsafeBufferPointer { table in
                 if valid, remainder == 2 {
                     let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]
                     if (a | b) & 0xc0 != 0 || b & 0x0f != 0 {

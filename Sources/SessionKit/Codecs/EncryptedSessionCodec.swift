@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The default cookie format: the session encrypted and authenticated with AES-256-GCM (or
 /// ChaCha20-Poly1305), so the browser can neither read nor change it.
@@ -41,22 +42,24 @@ public struct EncryptedSessionCodec: SessionCodec {
         var plaintext: [UInt8] = []
         plaintext.reserveCapacity(64 + data.values.count * 32)
         SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &plaintext)
-        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
         let key = keys[0]
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(2 + Self.nonceSize + plaintext.count + Self.tagSize)
         // A fresh random nonce for every cookie, from the buffered CSPRNG (no system call per cookie).
         var nonce = (UInt32(0), UInt32(0), UInt32(0))
         withUnsafeMutableBytes(of: &nonce) { BufferedRandom.fill($0) }
-        try withUnsafeBytes(of: nonce) { nonceBytes in
-            switch algorithm {
-            case .aes256GCM:
-                let box = try AES.GCM.seal(plaintext, using: key.key, nonce: try AES.GCM.Nonce(data: nonceBytes), authenticating: aad)
-                // nonce ‖ ciphertext ‖ tag in one copy (the box's own storage).
-                output.append(contentsOf: box.combined!)
-            case .chaCha20Poly1305:
-                let box = try ChaChaPoly.seal(plaintext, using: key.key, nonce: try ChaChaPoly.Nonce(data: nonceBytes), authenticating: aad)
-                output.append(contentsOf: box.combined)
+        let algorithm = self.algorithm  // (capturing `self` would copy the whole codec)
+        try NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: context.cookieName) { aad in
+            try withUnsafeBytes(of: nonce) { nonceBytes in
+                switch algorithm {
+                case .aes256GCM:
+                    let box = try AES.GCM.seal(plaintext, using: key.key, nonce: try AES.GCM.Nonce(data: nonceBytes), authenticating: aad)
+                    // nonce ‖ ciphertext ‖ tag in one copy (the box's own storage).
+                    output.append(contentsOf: box.combined!)
+                case .chaCha20Poly1305:
+                    let box = try ChaChaPoly.seal(plaintext, using: key.key, nonce: try ChaChaPoly.Nonce(data: nonceBytes), authenticating: aad)
+                    output.append(contentsOf: box.combined)
+                }
             }
         }
         return Base64URL.encode(output)
@@ -73,29 +76,46 @@ public struct EncryptedSessionCodec: SessionCodec {
         guard version == NativeCookieEnvelope.encryptedAESGCM || version == NativeCookieEnvelope.encryptedChaChaPoly else {
             return .rejected(.unknownVersion)
         }
-        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
         // nonce ‖ ciphertext ‖ tag is the AEADs' "combined" form (12-byte nonce, 16-byte tag).
         let sealed = bytes[2...]
-        for (index, key) in keys.enumerated() where key.id == bytes[1] {
-            guard let plaintext = Self.open(version: version, sealed: sealed, key: key.key, aad: aad) else { continue }
-            guard let data = SessionPayload.decode(plaintext[...]) else { return .rejected(.badPayload) }
-            if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
-            return .valid(data, needsReissue: index != 0)
+        // The closure takes only what it needs (capturing `self` copied the whole codec).
+        return NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: context.cookieName) { [keys, clockSkewLeeway] aad in
+            for (index, key) in keys.enumerated() where key.id == bytes[1] {
+                switch Self.open(version: version, sealed: sealed, key: key.key, aad: aad) {
+                case .notOpened: continue
+                case .badPayload: return .rejected(.badPayload)
+                case .opened(let data):
+                    if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+                    return .valid(data, needsReissue: index != 0)
+                }
+            }
+            return .rejected(.badSignature)
         }
-        return .rejected(.badSignature)
     }
 
-    private static func open(version: UInt8, sealed: ArraySlice<UInt8>, key: SymmetricKey, aad: [UInt8]) -> [UInt8]? {
+    private enum Opened {
+        /// The key did not open the box (another key may).
+        case notOpened
+        /// It opened, but the plaintext is not a payload.
+        case badPayload
+        case opened(SessionData)
+    }
+
+    private static func open(version: UInt8, sealed: ArraySlice<UInt8>, key: SymmetricKey, aad: UnsafeRawBufferPointer) -> Opened {
+        let plaintext: Data
         do {
             // SealedBox(combined:) keeps the bytes as they are; SealedBox(nonce:ciphertext:tag:)
             // copies them into a new Data piece by piece (a measured third of the decode's cost).
             if version == NativeCookieEnvelope.encryptedAESGCM {
-                return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad))
+                plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: aad)
             } else {
-                return Array(try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: sealed), using: key, authenticating: aad))
+                plaintext = try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: sealed), using: key, authenticating: aad)
             }
         } catch {
-            return nil
+            return .notOpened
         }
+        // Read in place: the plaintext is not copied into an array first.
+        guard let data = plaintext.withUnsafeBytes({ SessionPayload.decode($0) }) else { return .badPayload }
+        return .opened(data)
     }
 }

@@ -23,6 +23,34 @@ enum NativeCookieEnvelope {
         return aad
     }
 
+    /// Calls `body` with ``associatedData(version:purpose:cookieName:)`` built in a stack buffer,
+    /// without an allocation per cookie.
+    static func withAssociatedData<Result>(
+        version: UInt8, purpose: String, cookieName: String,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        let prefix: StaticString = "sessionkit"
+        let count = prefix.utf8CodeUnitCount + 2 + purpose.utf8.count + 1 + cookieName.utf8.count
+        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
+            var offset = prefix.utf8CodeUnitCount
+            buffer.baseAddress!.copyMemory(from: prefix.utf8Start, byteCount: offset)
+            buffer[offset] = 0
+            buffer[offset + 1] = version
+            offset += 2
+            for byte in purpose.utf8 {
+                buffer[offset] = byte
+                offset += 1
+            }
+            buffer[offset] = 0
+            offset += 1
+            for byte in cookieName.utf8 {
+                buffer[offset] = byte
+                offset += 1
+            }
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
     /// Checks an authenticated payload's times against `now`.
     static func check(_ data: SessionData, now: Int64, clockSkewLeeway: Int64) -> SessionRejection? {
         guard let issuedAt = data.issuedAt, let expiresAt = data.expiresAt else { return .badPayload }

@@ -22,11 +22,21 @@ enum SessionPayload {
 
     /// Reads a payload; `nil` when it is not well formed.
     static func decode(_ input: ArraySlice<UInt8>) -> SessionData? {
+        input.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// Reads a payload from bytes in place (a decrypted `Data` need not be copied into an array first).
+    static func decode(_ input: UnsafeRawBufferPointer) -> SessionData? {
+        decode(input.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Reads a payload; `nil` when it is not well formed.
+    static func decode(_ input: UnsafeBufferPointer<UInt8>) -> SessionData? {
         var reader = Reader(bytes: input)
         guard let issuedAt = reader.int64(), let expiresAt = reader.int64(), let count = reader.varint(),
               count <= UInt64(input.count) else { return nil }
-        var values: [String: SessionValue] = [:]
-        values.reserveCapacity(Int(count))
+        // Sized once (reserving on an empty dictionary allocates twice).
+        var values = [String: SessionValue](minimumCapacity: Int(count))
         for _ in 0..<count {
             guard let keyBytes = reader.lengthPrefixed(), let valueBytes = reader.lengthPrefixed(),
                   let key = Self.string(keyBytes) else { return nil }
@@ -39,11 +49,10 @@ enum SessionPayload {
     /// The UTF-8 text of `bytes`, or nil when it is not valid UTF-8. ASCII (every key a program
     /// writes, in practice) skips the generic validating initializer, which was a measured eighth
     /// of an encrypted cookie's decode.
-    static func string(_ bytes: ArraySlice<UInt8>) -> String? {
-        bytes.withUnsafeBufferPointer { buffer in
-            if buffer.allSatisfy({ $0 < 0x80 }) { return String(decoding: buffer, as: UTF8.self) }
-            return String(validating: buffer, as: UTF8.self)
-        }
+    static func string(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        let buffer = UnsafeBufferPointer(rebasing: bytes)
+        if buffer.allSatisfy({ $0 < 0x80 }) { return String(decoding: buffer, as: UTF8.self) }
+        return String(validating: buffer, as: UTF8.self)
     }
 
     static func appendInt64(_ value: Int64, to output: inout [UInt8]) {
@@ -61,10 +70,10 @@ enum SessionPayload {
     }
 
     struct Reader {
-        let bytes: ArraySlice<UInt8>
+        let bytes: UnsafeBufferPointer<UInt8>
         var index: Int
 
-        init(bytes: ArraySlice<UInt8>) {
+        init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
             self.index = bytes.startIndex
         }
@@ -92,7 +101,7 @@ enum SessionPayload {
             return nil
         }
 
-        mutating func lengthPrefixed() -> ArraySlice<UInt8>? {
+        mutating func lengthPrefixed() -> Slice<UnsafeBufferPointer<UInt8>>? {
             guard let length = varint(), length <= UInt64(bytes.endIndex - index) else { return nil }
             let end = index + Int(length)
             defer { index = end }

@@ -50,6 +50,32 @@ struct Base64URLTests {
         #expect(Base64URL.decode("AAA"[...]) == [0, 0])
     }
 
+    /// Every byte value at every position of full groups and of both tails: decoded exactly when
+    /// it is in the alphabet, as Foundation's base64 decodes the same text.
+    @Test func everyByteAtEveryPosition() {
+        let alphabet = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8))
+        for base in ["QUJDREVGR0hJSktM", "QUJDREVGR0hJSktMTQ", "QUJDREVGR0hJSktMTU4"] {
+            for position in 0..<base.utf8.count {
+                for byte in UInt8.min...UInt8.max {
+                    var text = Array(base.utf8)
+                    text[position] = byte
+                    let decoded = Base64URL.decode(text)
+                    guard alphabet.contains(byte) else {
+                        #expect(decoded == nil, "byte \(byte) at \(position) of \(base)")
+                        continue
+                    }
+                    var standard = String(decoding: text, as: UTF8.self)
+                        .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                    standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+                    let expected = Data(base64Encoded: standard).map(Array.init)
+                    // Foundation accepts non-zero unused bits in a tail; the strict decoder does not.
+                    if let decoded { #expect(decoded == expected, "byte \(byte) at \(position) of \(base)") }
+                    else { #expect(position >= base.utf8.count - base.utf8.count % 4, "byte \(byte) at \(position) of \(base)") }
+                }
+            }
+        }
+    }
+
     @Test func itsdangerousDecodeIsLenient() {
         // Junk is skipped (but counts toward the padding), '=' padding may be present or not, +/ are
         // accepted too. Expected values from itsdangerous 2.2.0.
