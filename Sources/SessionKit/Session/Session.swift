@@ -14,17 +14,16 @@ import Synchronization
 /// session.isPermanent = true                               // session.permanent = True
 /// ```
 ///
-/// Values decode lazily and the decoded value is cached, so a request that reads one key pays for
-/// one key. The session is a reference shared by the request context and the middleware; it is safe
+/// Values decode lazily, so a request that reads one key pays for one key; a value that needed
+/// `JSONDecoder` is cached decoded (strings, numbers and booleans decode faster than a cache
+/// lookup and are not). The session is a reference shared by the request context and the middleware; it is safe
 /// to use from concurrent tasks of one request.
 public final class Session: Sendable {
-    struct Entry: Sendable {
-        var value: SessionValue
-        var cached: (any Sendable)?
-    }
-
     struct State: Sendable {
-        var entries: [String: Entry]
+        /// The values in their stored form (handed to the engine as they are, without a copy).
+        var values: [String: SessionValue]
+        /// Values that were decoded with `JSONDecoder` or set as such types, by key.
+        var decoded: [String: any Sendable] = [:]
         var accessed = false
         var isNew: Bool
         var modified = false
@@ -63,8 +62,7 @@ public final class Session: Sendable {
         self.origin = origin
         self.loadFailed = loadFailed
         self.client = client
-        let entries = data?.values.mapValues { Entry(value: $0, cached: nil) } ?? [:]
-        self.state = Mutex(State(entries: entries, isNew: data == nil))
+        self.state = Mutex(State(values: data?.values ?? [:], isNew: data == nil))
     }
 
     /// The store key of a server-side session (a SHA-256 of its ID: safe to show, useless as a
@@ -77,6 +75,7 @@ public final class Session: Sendable {
     /// type. Setting `nil` removes the key.
     /// The setter ignores a value that cannot be encoded (leaving the key as it was); use
     /// ``set(_:_:)`` to get that error.
+    @inlinable
     public subscript<Value: Codable & Sendable>(_ key: String, as type: Value.Type = Value.self) -> Value? {
         get { try? self.value(key, as: type) }
         set {
@@ -89,40 +88,65 @@ public final class Session: Sendable {
     }
 
     /// The value of a typed key.
+    @inlinable
     public subscript<Value>(_ key: SessionKey<Value>) -> Value? {
         get { self[key.name, as: Value.self] }
         set { self[key.name, as: Value.self] = newValue }
     }
 
     /// Flask's `session.get(key, default)`.
+    @inlinable
     public func get<Value: Codable & Sendable>(_ key: String, default defaultValue: Value) -> Value {
         self[key, as: Value.self] ?? defaultValue
     }
 
     /// Flask's `session[key]`: throws ``SessionError/Code/missingKey`` when the key is missing and
     /// ``SessionError/Code/typeMismatch`` when the value does not decode as `Value`.
+    @inlinable
     public func require<Value: Codable & Sendable>(_ key: String, as type: Value.Type = Value.self) throws -> Value {
         guard let value = try self.value(key, as: type) else { throw SessionError.missingKey(key) }
         return value
     }
 
     /// The value for `key`, `nil` when missing; throws when it does not decode as `Value`.
+    ///
+    /// (Inlined into the caller, so that the common types go straight to code compiled for them:
+    /// generic code looked up type metadata at run time, a measured sixth of a cookie session's
+    /// `/read`. The branches fold away where `Value` is known.)
+    @inlinable
     public func value<Value: Codable & Sendable>(_ key: String, as type: Value.Type = Value.self) throws -> Value? {
-        let entry: Entry? = state.withLock { state in
+        if Value.self == String.self { return unsafeBitCast(try stringValue(key), to: Value?.self) }
+        if Value.self == Int.self { return unsafeBitCast(try intValue(key), to: Value?.self) }
+        if Value.self == Bool.self { return unsafeBitCast(try boolValue(key), to: Value?.self) }
+        if Value.self == Double.self { return unsafeBitCast(try doubleValue(key), to: Value?.self) }
+        return try decodedValue(key, as: type)
+    }
+
+    @usableFromInline func stringValue(_ key: String) throws -> String? { try decodedValue(key, as: String.self) }
+    @usableFromInline func intValue(_ key: String) throws -> Int? { try decodedValue(key, as: Int.self) }
+    @usableFromInline func boolValue(_ key: String) throws -> Bool? { try decodedValue(key, as: Bool.self) }
+    @usableFromInline func doubleValue(_ key: String) throws -> Double? { try decodedValue(key, as: Double.self) }
+
+    @usableFromInline
+    func decodedValue<Value: Codable & Sendable>(_ key: String, as type: Value.Type) throws -> Value? {
+        let cheap = Self.decodesCheaply(Value.self)
+        let (stored, cached) = state.withLock { state -> (SessionValue?, (any Sendable)?) in
             state.accessed = true
-            return state.entries[key]
+            return (state.values[key], cheap || state.decoded.isEmpty ? nil : state.decoded[key])
         }
-        guard let entry else { return nil }
-        if let cached = entry.cached as? Value { return cached }
+        guard let stored else { return nil }
+        if let cached = cached as? Value { return cached }
         let decoded: Value
         do {
-            decoded = try entry.value.decode(Value.self)
+            decoded = try stored.decode(Value.self)
         } catch {
             throw SessionError(.typeMismatch, "session key '\(key)' does not hold a \(Value.self)")
         }
-        state.withLock { state in
-            // Cache only if the value was not replaced meanwhile.
-            if state.entries[key]?.value == entry.value { state.entries[key]?.cached = decoded }
+        if !cheap {
+            state.withLock { state in
+                // Cache only if the value was not replaced meanwhile.
+                if state.values[key] == stored { state.decoded[key] = decoded }
+            }
         }
         return decoded
     }
@@ -131,7 +155,7 @@ public final class Session: Sendable {
     public func contains(_ key: String) -> Bool {
         state.withLock { state in
             state.accessed = true
-            return state.entries[key] != nil
+            return state.values[key] != nil
         }
     }
 
@@ -139,7 +163,7 @@ public final class Session: Sendable {
     public var keys: [String] {
         state.withLock { state in
             state.accessed = true
-            return state.entries.keys.sorted()
+            return state.values.keys.sorted()
         }
     }
 
@@ -147,7 +171,7 @@ public final class Session: Sendable {
     public var isEmpty: Bool {
         state.withLock { state in
             state.accessed = true
-            return state.entries.isEmpty
+            return state.values.isEmpty
         }
     }
 
@@ -155,7 +179,7 @@ public final class Session: Sendable {
     public func rawValue(_ key: String) -> SessionValue? {
         state.withLock { state in
             state.accessed = true
-            return state.entries[key]?.value
+            return state.values[key]
         }
     }
 
@@ -167,31 +191,65 @@ public final class Session: Sendable {
     // MARK: Writing
 
     /// Stores `value` under `key`; throws ``SessionError/Code/encodingFailed`` when it cannot be encoded.
+    /// (Inlined like ``value(_:as:)``.)
+    @inlinable
     public func set<Value: Codable & Sendable>(_ key: String, _ value: Value) throws {
+        if Value.self == String.self { return setString(key, unsafeBitCast(value, to: String.self)) }
+        if Value.self == Int.self { return setInt(key, unsafeBitCast(value, to: Int.self)) }
+        if Value.self == Bool.self { return setBool(key, unsafeBitCast(value, to: Bool.self)) }
+        if Value.self == Double.self { return setDouble(key, unsafeBitCast(value, to: Double.self)) }
+        try encodeAndStore(key, value)
+    }
+
+    @usableFromInline func setString(_ key: String, _ value: String) {
+        store(key, SessionValue(flask: .string(value)), decoded: nil)
+    }
+    @usableFromInline func setInt(_ key: String, _ value: Int) {
+        store(key, SessionValue(flask: .int(value)), decoded: nil)
+    }
+    @usableFromInline func setBool(_ key: String, _ value: Bool) {
+        store(key, SessionValue(flask: .bool(value)), decoded: nil)
+    }
+    @usableFromInline func setDouble(_ key: String, _ value: Double) {
+        store(key, SessionValue(flask: .double(value)), decoded: nil)
+    }
+
+    @usableFromInline
+    func encodeAndStore<Value: Codable & Sendable>(_ key: String, _ value: Value) throws {
         let encoded: SessionValue
         do {
             encoded = try SessionValue(encoding: value)
         } catch {
             throw SessionError(.encodingFailed, "session key '\(key)': the \(Value.self) value cannot be encoded")
         }
-        store(key, Entry(value: encoded, cached: value))
+        store(key, encoded, decoded: Self.decodesCheaply(Value.self) ? nil : value)
     }
 
     /// Stores a value in its stored form.
     public func setRawValue(_ value: SessionValue, for key: String) {
-        store(key, Entry(value: value, cached: nil))
+        store(key, value, decoded: nil)
     }
 
     /// Stores a Flask-typed value, which a Flask-format cookie writes with its exact tags.
     public func setFlaskValue(_ value: FlaskValue, for key: String) {
-        store(key, Entry(value: SessionValue(flask: value), cached: nil))
+        store(key, SessionValue(flask: value), decoded: nil)
     }
 
-    private func store(_ key: String, _ entry: Entry) {
+    /// Whether `Value` decodes from its stored form faster than a cache lookup (not cached).
+    static func decodesCheaply<Value>(_ type: Value.Type) -> Bool {
+        Value.self == String.self || Value.self == Int.self || Value.self == Bool.self || Value.self == Double.self
+    }
+
+    private func store(_ key: String, _ value: SessionValue, decoded: (any Sendable)?) {
         state.withLock { state in
             state.accessed = true
             state.modified = true
-            state.entries[key] = entry
+            state.values[key] = value
+            if let decoded {
+                state.decoded[key] = decoded
+            } else if !state.decoded.isEmpty {
+                state.decoded.removeValue(forKey: key)
+            }
             state.changedKeys.insert(key)
         }
     }
@@ -202,7 +260,8 @@ public final class Session: Sendable {
     public func remove(_ key: String) -> Bool {
         state.withLock { state in
             state.accessed = true
-            guard state.entries.removeValue(forKey: key) != nil else { return false }
+            guard state.values.removeValue(forKey: key) != nil else { return false }
+            if !state.decoded.isEmpty { state.decoded.removeValue(forKey: key) }
             state.modified = true
             state.changedKeys.insert(key)
             return true
@@ -225,8 +284,9 @@ public final class Session: Sendable {
             state.accessed = true
             state.modified = true
             state.replacedAll = true
-            state.changedKeys.formUnion(state.entries.keys)
-            state.entries.removeAll()
+            state.changedKeys.formUnion(state.values.keys)
+            state.values.removeAll()
+            state.decoded.removeAll()
         }
     }
 
@@ -269,8 +329,9 @@ public final class Session: Sendable {
             state.invalidateRequested = true
             state.modified = true
             state.replacedAll = true
-            state.changedKeys.formUnion(state.entries.keys)
-            state.entries.removeAll()
+            state.changedKeys.formUnion(state.values.keys)
+            state.values.removeAll()
+            state.decoded.removeAll()
         }
     }
 
@@ -291,7 +352,7 @@ public final class Session: Sendable {
     public func snapshot() -> SessionSnapshot {
         state.withLock { state in
             SessionSnapshot(
-                values: state.entries.mapValues(\.value),
+                values: state.values,
                 accessed: state.accessed,
                 modified: state.modified,
                 isNew: state.isNew,

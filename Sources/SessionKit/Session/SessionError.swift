@@ -45,7 +45,7 @@ public struct SessionError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "SessionError.\(code): \(message)" }
 
-    static func missingKey(_ key: String) -> SessionError {
+    @usableFromInline static func missingKey(_ key: String) -> SessionError {
         SessionError(.missingKey, "no value for session key '\(key)'")
     }
 }

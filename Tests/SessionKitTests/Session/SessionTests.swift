@@ -59,6 +59,62 @@ struct SessionTests {
         #expect(!session.modified)
     }
 
+    /// The common types take code compiled for them, the rest the generic path: both must read
+    /// the same values the same way, whether stored as JSON or in Flask's form.
+    @Test func commonTypesReadAsTheGenericPathDoes() throws {
+        func generic<Value: Codable & Sendable>(_ session: Session, _ key: String, _ type: Value.Type) -> Value? {
+            try? session.decodedValue(key, as: type)
+        }
+        let session = Session(data: SessionData(values: [
+            "s": SessionValue(json: Array("\"caf\u{e9}\"".utf8)), "escaped": SessionValue(json: Array("\"a\\nb\"".utf8)),
+            "i": SessionValue(json: Array("-42".utf8)), "b": SessionValue(json: Array("true".utf8)),
+            "d": SessionValue(json: Array("1.5".utf8)), "whole": SessionValue(json: Array("3".utf8)),
+            "fs": SessionValue(flask: .string("x")), "fi": SessionValue(flask: .int(7)), "fb": SessionValue(flask: .bool(false)),
+            "fd": SessionValue(flask: .double(2.25)), "list": SessionValue(json: Array("[1,2]".utf8)),
+        ]))
+        for key in ["s", "escaped", "i", "b", "d", "whole", "fs", "fi", "fb", "fd", "list", "missing"] {
+            #expect(session[key, as: String.self] == generic(session, key, String.self), "\(key)")
+            #expect(session[key, as: Int.self] == generic(session, key, Int.self), "\(key)")
+            #expect(session[key, as: Bool.self] == generic(session, key, Bool.self), "\(key)")
+            #expect(session[key, as: Double.self] == generic(session, key, Double.self), "\(key)")
+            #expect(session[key, as: [Int].self] == generic(session, key, [Int].self), "\(key)")
+        }
+        #expect(session["s", as: String.self] == "caf\u{e9}" && session["escaped", as: String.self] == "a\nb")
+        #expect(session["i", as: Int.self] == -42 && session["whole", as: Double.self] == 3)
+        #expect(session["list", as: [Int].self] == [1, 2] && session["list", as: Int.self] == nil)
+        // Setting goes through the same split: stored as Flask's own types, read back alike.
+        session["s2"] = "y"
+        session["i2"] = 8
+        session["b2"] = true
+        session["d2"] = 0.5
+        #expect(session.rawValue("s2") == SessionValue(flask: .string("y")) && session.rawValue("i2") == SessionValue(flask: .int(8)))
+        #expect(session.rawValue("b2") == SessionValue(flask: .bool(true)) && session.rawValue("d2") == SessionValue(flask: .double(0.5)))
+        #expect(session["s2", as: String.self] == "y" && session["i2", as: Int.self] == 8)
+        #expect(session["b2", as: Bool.self] == true && session["d2", as: Double.self] == 0.5)
+    }
+
+    /// A value decoded with JSONDecoder is kept decoded, until the key changes in any way.
+    @Test func decodedValuesAreDroppedWhenTheKeyChanges() throws {
+        let first = Cart(items: ["apple"], updated: Date(timeIntervalSince1970: 1))
+        let second = Cart(items: ["pear"], updated: Date(timeIntervalSince1970: 2))
+        let session = Session(data: SessionData(values: ["cart": try SessionValue(encoding: first)]))
+        #expect(session[.cart] == first)
+        #expect(session[.cart] == first)                                  // from the cache
+        session.setRawValue(try SessionValue(encoding: second), for: "cart")
+        #expect(session[.cart] == second)
+        session[.cart] = first                                            // cached as set
+        #expect(session[.cart] == first)
+        session.setFlaskValue(.string("not a cart"), for: "cart")
+        #expect(session[.cart] == nil && session["cart", as: String.self] == "not a cart")
+        session[.cart] = second
+        #expect(session.remove("cart"))
+        #expect(session[.cart] == nil)
+        session.setRawValue(try SessionValue(encoding: first), for: "cart")
+        #expect(session[.cart] == first)
+        session.clear()
+        #expect(session[.cart] == nil)
+    }
+
     @Test func popReturnsTheOldValue() throws {
         let session = Session(data: SessionData(values: ["k": try SessionValue(encoding: "v")]))
         #expect(session.remove("k", as: String.self) == "v")
