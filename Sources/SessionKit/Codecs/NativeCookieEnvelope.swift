@@ -37,18 +37,27 @@ enum NativeCookieEnvelope {
             buffer[offset] = 0
             buffer[offset + 1] = version
             offset += 2
-            for byte in purpose.utf8 {
-                buffer[offset] = byte
-                offset += 1
-            }
+            offset = append(purpose, to: buffer, at: offset)
             buffer[offset] = 0
-            offset += 1
-            for byte in cookieName.utf8 {
-                buffer[offset] = byte
-                offset += 1
-            }
-            return try body(UnsafeRawBufferPointer(buffer))
+            offset = append(cookieName, to: buffer, at: offset + 1)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[..<offset]))
         }
+    }
+
+    /// Copies the UTF-8 of `string` into `buffer` at `offset` (in one copy where the string's storage
+    /// allows, as native strings' does); returns the offset after it.
+    private static func append(_ string: String, to buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            return offset + utf8.count
+        }
+        if let copied { return copied }
+        var offset = offset
+        for byte in string.utf8 {
+            buffer[offset] = byte
+            offset += 1
+        }
+        return offset
     }
 
     /// Checks an authenticated payload's times against `now`.

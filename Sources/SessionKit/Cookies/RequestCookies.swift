@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The cookies of one request, read from its `Cookie` header(s) in one pass over the UTF-8 bytes.
 ///
 /// Only byte ranges are stored; a `String` is made when a name or value is asked for. Every value of
@@ -165,12 +173,10 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
         let truncated = bytes.count > limit
         var i = 0
         while i < limit, spans.count < limits.maxPairs {
-            var end = i
-            var equals = -1
-            while end < limit, bytes[end] != UInt8(ascii: ";") {
-                if equals < 0, bytes[end] == UInt8(ascii: "=") { equals = end }
-                end += 1
-            }
+            // The pair's end and its first "=" by memchr (vectorized): a session cookie's value is
+            // hundreds of bytes, and a loop over them was a measured twentieth of a cookie /read.
+            let end = firstIndex(of: UInt8(ascii: ";"), in: bytes, from: i, to: limit) ?? limit
+            let equals = firstIndex(of: UInt8(ascii: "="), in: bytes, from: i, to: end) ?? -1
             if end == limit, truncated, bytes[limit] != UInt8(ascii: ";") { break } // cut by the byte limit: dropped whole
             var nameStart = i
             var nameEnd = equals >= 0 ? equals : end
@@ -187,6 +193,13 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
             }
             i = end + 1
         }
+    }
+
+    /// The first index of `byte` in `bytes[from..<to]`.
+    private static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard from < to, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     private static func trimOWS(_ bytes: UnsafeBufferPointer<UInt8>, _ start: inout Int, _ end: inout Int) {

@@ -31,6 +31,20 @@ struct NativeCodecTests {
         ])
     }
 
+    /// The stack-built associated data is byte for byte the array form, for any purpose and name.
+    @Test func associatedDataOnTheStackMatchesTheArray() {
+        let long = String(repeating: "x", count: 300)
+        let substring = "..name-from-a-substring.."[...].dropFirst(2).dropLast(2)
+        for purpose in ["session", "", "caf\u{e9}", long] {
+            for name in ["session", "", "n\u{00e4}me", long, String(substring)] {
+                for version: UInt8 in [0x01, 0x02, 0x81] {
+                    let stacked = NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: name) { Array($0) }
+                    #expect(stacked == NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: name))
+                }
+            }
+        }
+    }
+
     @Test(arguments: Format.allCases)
     func roundTrip(format: Format) throws {
         let codec = try Self.codec(format)

@@ -43,6 +43,34 @@ struct RequestCookiesTests {
         #expect(pairs(cookies) == [["a", "1"], ["flag", ""], ["b", "c=d"]])
     }
 
+    /// The standard parser against a direct transcription of its rules, on random headers made of
+    /// the bytes that matter (separators, blanks, quotes) and letters.
+    @Test func standardMatchesAModelOnRandomHeaders() {
+        func trimmed(_ text: Substring) -> Substring {
+            var text = text
+            while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+            while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+            return text
+        }
+        func model(_ header: String) -> [[String]] {
+            header.split(separator: ";", omittingEmptySubsequences: false).compactMap { piece in
+                let equals = piece.firstIndex(of: "=")
+                let name = trimmed(piece[..<(equals ?? piece.endIndex)])
+                guard !name.isEmpty else { return nil }
+                var value = equals.map { trimmed(piece[piece.index(after: $0)...]) } ?? ""
+                if value.count >= 2, value.first == "\"", value.last == "\"" { value = value.dropFirst().dropLast() }
+                return [String(name), String(value)]
+            }
+        }
+        var random = SplitMix64(seed: 17)
+        let alphabet = Array("ab=; \t\"xy=;".unicodeScalars)
+        for _ in 0..<5_000 {
+            let length = Int(random.next() % 40)
+            let header = String(String.UnicodeScalarView((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }))
+            #expect(pairs(RequestCookies(header: header, decoding: .standard)) == model(header), "\(header.debugDescription)")
+        }
+    }
+
     @Test func standardStripsOnePairOfQuotesWithoutUnescaping() {
         let cookies = RequestCookies(header: #"a="x y"; b=""; c="; d=""q""; e="\073""#)
         #expect(pairs(cookies) == [["a", "x y"], ["b", ""], ["c", "\""], ["d", #""q""#], ["e", #"\073"#]])
