@@ -27,29 +27,24 @@ extension SetCookie {
         return areCookieOctets(bytes[...])
     }
 
-    /// ``isCookieOctet(_:)`` for every byte, by a 128-bit membership mask (a session cookie's
-    /// value is checked on every write: this runs at a few instructions a byte).
+    /// ``isCookieOctet(_:)`` for every byte, by a 256-entry table ORed together without a branch
+    /// per byte (a session cookie's value is checked on every write: this runs at about two
+    /// instructions a byte).
     static func areCookieOctets(_ bytes: Substring.UTF8View) -> Bool {
         if let result = bytes.withContiguousStorageIfAvailable({ buffer -> Bool in
-            let low = cookieOctetsLow
-            let high = cookieOctetsHigh
-            var outside: UInt64 = 0
-            for byte in buffer {
-                let word = byte < 64 ? low : high
-                // A byte >= 128 shifts by >= 64 (`&>>` masks the shift): catch it separately.
-                outside |= ~(word &>> UInt64(byte & 63)) & 1
-                outside |= UInt64(byte >> 7)
+            nonCookieOctets.withUnsafeBufferPointer { table in
+                var outside: UInt8 = 0
+                for byte in buffer { outside |= table[Int(byte)] }
+                return outside == 0
             }
-            return outside == 0
         }) {
             return result
         }
         return bytes.allSatisfy(isCookieOctet)
     }
 
-    /// Bits 0-63 and 64-127 of the cookie-octet set.
-    private static let cookieOctetsLow: UInt64 = (0..<64).reduce(0) { isCookieOctet(UInt8($1)) ? $0 | 1 << UInt64($1) : $0 }
-    private static let cookieOctetsHigh: UInt64 = (64..<128).reduce(0) { isCookieOctet(UInt8($1)) ? $0 | 1 << UInt64($1 - 64) : $0 }
+    /// 1 for each byte value that is not a cookie octet, 0 for those that are.
+    private static let nonCookieOctets: [UInt8] = (0..<256).map { isCookieOctet(UInt8($0)) ? 0 : 1 }
 
     static func validateName(_ name: String) throws {
         guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {

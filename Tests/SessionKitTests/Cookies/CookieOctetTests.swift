@@ -1,7 +1,7 @@
 import Testing
 @testable import SessionKit
 
-/// The mask-based check of cookie values agrees with RFC 6265's cookie-octet rule for every byte,
+/// The table-based check of cookie values agrees with RFC 6265's cookie-octet rule for every byte,
 /// alone, among valid bytes, at the ends of quoted values, and in non-ASCII text.
 @Suite("Cookie octets")
 struct CookieOctetTests {
