@@ -56,8 +56,8 @@ enum SessionPayload {
     }
 
     static func appendInt64(_ value: Int64, to output: inout [UInt8]) {
-        let bits = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) { output.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        // Big-endian, in one append (byte by byte was eight capacity checks).
+        withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { output.append(contentsOf: $0) }
     }
 
     static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
