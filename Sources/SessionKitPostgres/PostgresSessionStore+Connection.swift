@@ -54,6 +54,8 @@ extension PostgresSessionStore {
         case let error as PSQLError:
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? "unknown"
+                // data_corrupted: sessionkit_apply_delta found a malformed stored record.
+                if state == "XX001" { return corrupt }
                 return SessionStoreError(.unavailable, "PostgreSQL session store: the server reported an error (SQLSTATE \(state))")
             }
             return SessionStoreError(.unavailable, "PostgreSQL session store: cannot use the database connection (\(error.code))")

@@ -51,12 +51,147 @@ extension PostgresSessionStore {
                     WHERE user_id IS NOT NULL
                     """, logger: logger)
             }
+            // The merge function of `apply` (every version: replaced in place, so it always matches this code).
+            for statement in applyDeltaFunctions(tables) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
             // Later versions: `if version < 2 { ALTER TABLE ... }`.
             try await connection.query("""
                 INSERT INTO \(unescaped: tables.schemaVersions) (component, version) VALUES ('sessions', \(Int32(schemaVersion)))
                 ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version
                 """, logger: logger)
         }
+    }
+
+    /// `sessionkit_apply_delta(stored, delta)`: the stored values' blob with a delta merged in, inside
+    /// PostgreSQL, so that `apply` is one `UPDATE` (one round trip, atomic under the row's lock) as
+    /// in the SQLite store. Both blobs are ``SessionRecordCoding``'s: the delta holds the values to
+    /// set and, in its trailer, the keys to remove. Entries that stay are copied as they are, then
+    /// the new ones follow, then the stored trailer, exactly as `SessionRecordCoding.applying` does;
+    /// a malformed blob raises SQLSTATE XX001 (`data_corrupted`).
+    static func applyDeltaFunctions(_ tables: Tables) -> [String] {
+        let malformed = "RAISE EXCEPTION 'sessionkit: malformed session record' USING ERRCODE = 'data_corrupted'"
+        return [
+            """
+            CREATE OR REPLACE FUNCTION \(tables.readVarint)(data bytea, pos integer, OUT value bigint, OUT next integer)
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+            DECLARE
+                shift integer := 0;
+                b integer;
+            BEGIN
+                value := 0;
+                next := pos;
+                LOOP
+                    IF next >= length(data) OR shift > 56 THEN \(malformed); END IF;
+                    b := get_byte(data, next);
+                    next := next + 1;
+                    value := value | ((b & 127)::bigint << shift);
+                    EXIT WHEN b < 128;
+                    shift := shift + 7;
+                END LOOP;
+            END
+            $body$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION \(tables.varint)(value bigint) RETURNS bytea
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+            DECLARE
+                result bytea := '\\x'::bytea;
+            BEGIN
+                WHILE value >= 128 LOOP
+                    result := result || set_byte('\\x00'::bytea, 0, ((value & 127) | 128)::integer);
+                    value := value >> 7;
+                END LOOP;
+                RETURN result || set_byte('\\x00'::bytea, 0, value::integer);
+            END
+            $body$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION \(tables.applyDelta)(stored bytea, delta bytea) RETURNS bytea
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+            DECLARE
+                v record;
+                pos integer;
+                entries bigint;
+                entry_start integer;
+                key_length bigint;
+                value_length bigint;
+                key bytea;
+                set_keys bytea[] := '{}';
+                set_entries bytea := '\\x'::bytea;
+                set_count bigint := 0;
+                removed bytea[] := '{}';
+                kept bytea := '\\x'::bytea;
+                kept_count bigint := 0;
+                trailer_start integer;
+            BEGIN
+                IF length(delta) < 1 OR get_byte(delta, 0) <> 1 OR length(stored) < 1 OR get_byte(stored, 0) <> 1 THEN
+                    \(malformed);
+                END IF;
+                -- The delta's values (copied whole), then in its trailer the keys to remove.
+                v := \(tables.readVarint)(delta, 1); entries := v.value; pos := v.next;
+                IF entries > length(delta) THEN \(malformed); END IF;
+                FOR i IN 1..entries LOOP
+                    entry_start := pos;
+                    v := \(tables.readVarint)(delta, pos); key_length := v.value; pos := v.next;
+                    IF pos + key_length > length(delta) THEN \(malformed); END IF;
+                    key := substring(delta FROM pos + 1 FOR key_length::integer);
+                    pos := pos + key_length;
+                    v := \(tables.readVarint)(delta, pos); value_length := v.value; pos := v.next;
+                    IF pos + value_length > length(delta) THEN \(malformed); END IF;
+                    pos := pos + value_length;
+                    set_keys := set_keys || key;
+                    set_entries := set_entries || substring(delta FROM entry_start + 1 FOR pos - entry_start);
+                    set_count := set_count + 1;
+                END LOOP;
+                IF pos < length(delta) THEN
+                    v := \(tables.readVarint)(delta, pos); entries := v.value; pos := v.next;
+                    IF entries > length(delta) THEN \(malformed); END IF;
+                    FOR i IN 1..entries LOOP
+                        v := \(tables.readVarint)(delta, pos); key_length := v.value; pos := v.next;
+                        IF key_length > 0 THEN
+                            IF pos + key_length - 1 > length(delta) THEN \(malformed); END IF;
+                            removed := removed || substring(delta FROM pos + 1 FOR (key_length - 1)::integer);
+                            pos := pos + key_length - 1;
+                        END IF;
+                    END LOOP;
+                END IF;
+                -- The stored values: those neither set nor removed are kept as they are.
+                v := \(tables.readVarint)(stored, 1); entries := v.value; pos := v.next;
+                IF entries > length(stored) THEN \(malformed); END IF;
+                FOR i IN 1..entries LOOP
+                    entry_start := pos;
+                    v := \(tables.readVarint)(stored, pos); key_length := v.value; pos := v.next;
+                    IF pos + key_length > length(stored) THEN \(malformed); END IF;
+                    key := substring(stored FROM pos + 1 FOR key_length::integer);
+                    pos := pos + key_length;
+                    v := \(tables.readVarint)(stored, pos); value_length := v.value; pos := v.next;
+                    IF pos + value_length > length(stored) THEN \(malformed); END IF;
+                    pos := pos + value_length;
+                    IF NOT (key = ANY(set_keys) OR key = ANY(removed)) THEN
+                        kept := kept || substring(stored FROM entry_start + 1 FOR pos - entry_start);
+                        kept_count := kept_count + 1;
+                    END IF;
+                END LOOP;
+                -- The trailer is kept as it is, but checked.
+                trailer_start := pos;
+                IF pos < length(stored) THEN
+                    v := \(tables.readVarint)(stored, pos); entries := v.value; pos := v.next;
+                    IF entries > length(stored) THEN \(malformed); END IF;
+                    FOR i IN 1..entries LOOP
+                        v := \(tables.readVarint)(stored, pos); key_length := v.value; pos := v.next;
+                        IF key_length > 0 THEN
+                            IF pos + key_length - 1 > length(stored) THEN \(malformed); END IF;
+                            pos := pos + key_length - 1;
+                        END IF;
+                    END LOOP;
+                END IF;
+                RETURN '\\x01'::bytea || \(tables.varint)(kept_count + set_count) || kept || set_entries
+                    || substring(stored FROM trailer_start + 1);
+            END
+            $body$
+            """,
+        ]
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it throws. A connection whose
@@ -84,14 +219,21 @@ extension PostgresSessionStore {
     static func quoted(_ name: String) -> String { "\"\(name)\"" }
 }
 
-/// The qualified names of the store's tables.
+/// The qualified names of the store's tables and functions.
 struct Tables: Sendable {
     let sessions: String
     let schemaVersions: String
+    /// `sessionkit_apply_delta(stored bytea, delta bytea) → bytea`, and its two helpers.
+    let applyDelta: String
+    let readVarint: String
+    let varint: String
 
     init(schema: String?) {
         let prefix = schema.map { PostgresSessionStore.quoted($0) + "." } ?? ""
         sessions = prefix + PostgresSessionStore.tableName
         schemaVersions = prefix + "sessionkit_schema"
+        applyDelta = prefix + "sessionkit_apply_delta"
+        readVarint = prefix + "sessionkit_read_varint"
+        varint = prefix + "sessionkit_varint"
     }
 }

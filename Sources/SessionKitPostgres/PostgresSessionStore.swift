@@ -8,11 +8,11 @@ import Synchronization
 ///
 /// One table keyed by the storage key (a SHA-256 as a `bytea` primary key) holds each session's
 /// values as one compact `bytea` next to indexed `expires_at` and `user_id` columns. Reads, creates,
-/// touches, renames, deletes and cleanup are single statements. A key-level delta is merged in
-/// Swift and written back only if the stored values are unchanged (compare-and-set); when another
-/// write got there first it is merged again in a short transaction that locks the row
-/// (`SELECT ... FOR UPDATE`), so concurrent requests on any server that change different keys both win, and a write to a session that is gone or expired
-/// changes nothing and reports `false`. Times come from the store's clock, never the database's.
+/// touches, renames, deletes, cleanup and writes are single statements: a key-level delta is
+/// merged into the stored values inside PostgreSQL (the function `sessionkit_apply_delta`, which
+/// the migration installs) under the row's lock, so concurrent requests on any server that change
+/// different keys of one session all win, in one round trip each, and a write to a session that
+/// is gone or expired changes nothing and reports `false`. Times come from the store's clock, never the database's.
 /// The schema is created or migrated on first use (or by ``migrate()``) and versioned in a
 /// `sessionkit_schema` table.
 ///
@@ -224,43 +224,22 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
             }
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             return try await touch(key, expiresAt: expiresAt)
-        case .update:
+        case .update(let set, let remove):
+            // One statement: PostgreSQL merges the delta into the stored blob under the row's lock
+            // (`sessionkit_apply_delta`), so concurrent applies to one session never retry.
+            let delta = ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
+            let touchesUser = set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
+            let userID = set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) }
+            let function = tables.applyDelta
             return try await withConnection { connection in
-                // Optimistic first (two round trips, no transaction): read, merge, and write back
-                // only if the stored values are still the ones merged into. Anything else (a
-                // concurrent write, a delete, expiry) takes the locked path, which decides.
                 let rows = try await connection.query("""
-                    SELECT data FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
-                    """, logger: logger)
-                var read: ByteBuffer?
-                for try await row in rows { read = try row.decode(ByteBuffer.self) }
-                guard let read else { return false }
-                let (data, userID) = try Self.merge(delta, into: read)
-                let written = try await connection.query("""
                     UPDATE \(unescaped: table)
-                    SET data = \(data), user_id = \(userID), expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
-                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) AND data = \(read) RETURNING 1
+                    SET data = \(unescaped: function)(data, \(delta)),
+                        user_id = CASE WHEN \(touchesUser) THEN \(userID) ELSE user_id END,
+                        expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
+                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
                     """, logger: logger)
-                if try await Self.hasRows(written) { return true }
-
-                // Read, merge and write back under the row lock: a concurrent apply waits for this
-                // one and then merges into its result; a delete waits too, and a delete that won
-                // makes the SELECT find nothing.
-                return try await Self.inTransaction(connection, logger: logger) {
-                    let rows = try await connection.query("""
-                        SELECT data FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) FOR UPDATE
-                        """, logger: logger)
-                    var stored: ByteBuffer?
-                    for try await row in rows { stored = try row.decode(ByteBuffer.self) }
-                    guard let stored else { return false }
-                    let (data, userID) = try Self.merge(delta, into: stored)
-                    _ = try await Self.hasRows(try await connection.query("""
-                        UPDATE \(unescaped: table)
-                        SET data = \(data), user_id = \(userID), expires_at = LEAST(\(expiresAt), absolute_expires_at), last_seen_at = \(now)
-                        WHERE key_hash = \(Self.bytes(key))
-                        """, logger: logger))
-                    return true
-                }
+                return try await Self.hasRows(rows)
             }
         }
     }
@@ -376,12 +355,6 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     static func bytes(_ key: SessionStorageKey) -> ByteBuffer { ByteBuffer(bytes: key.bytes) }
 
     /// The stored values with `delta` merged in, encoded, and the user they name.
-    private static func merge(_ delta: SessionDelta, into stored: ByteBuffer) throws -> (data: ByteBuffer, userID: String?) {
-        var values = try SessionRecordCoding.decode(stored.readableBytesView).values
-        SessionRecordCoding.apply(delta, to: &values)
-        return (ByteBuffer(bytes: SessionRecordCoding.encode(values)), StoredSession.userID(from: values[StoredSession.userIDKey]))
-    }
-
     /// Whether the statement returned a row (consuming them all).
     private static func hasRows(_ rows: PostgresRowSequence) async throws -> Bool {
         var found = false

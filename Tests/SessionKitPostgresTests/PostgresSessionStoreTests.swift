@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import ServiceLifecycle
-import SessionKit
+@testable import SessionKit
 import SessionKitPostgres
 import SessionKitStoreContract
 import Testing
@@ -181,6 +181,81 @@ struct PostgresSessionStoreTests {
                 #expect(loaded.values["v\(index)"].map { String(decoding: $0.jsonBytes, as: UTF8.self) } == text)
             }
             #expect(loaded.values["w"].map { String(decoding: $0.jsonBytes, as: UTF8.self) } == "[ ]")
+        }
+    }
+
+    /// PostgreSQL's `sessionkit_apply_delta` against Swift's `SessionRecordCoding.applying`, on
+    /// random stored blobs (with and without a trailer) and random deltas: the same values and
+    /// trailer; and every truncation of a stored blob fails in both.
+    @Test func theMergeFunctionMatchesSwift() async throws {
+        try await PostgresTestDatabase.with { database in
+            let schema = database.makeSchema()
+            try await database.makeStore(schema: schema).migrate()
+            let client = database.client
+            func merged(_ stored: [UInt8], _ delta: [UInt8]) async throws -> [UInt8] {
+                let rows = try await client.query(
+                    "SELECT \(unescaped: "\"" + schema + "\"").sessionkit_apply_delta(\(ByteBuffer(bytes: stored)), \(ByteBuffer(bytes: delta)))"
+                ).collect()
+                return Array(try #require(rows.first).decode(ByteBuffer.self).readableBytesView)
+            }
+            var random = SplitMix64(seed: 23)
+            func text(_ maximum: Int) -> String {
+                let alphabet = Array("ab_é✓\"{}[]0123456789 ".unicodeScalars)
+                return String(String.UnicodeScalarView((0..<Int(random.next() % UInt64(maximum + 1))).map { _ in
+                    alphabet[Int(random.next() % UInt64(alphabet.count))]
+                }))
+            }
+            let keys = ["a", "b", "_user_id", "csrf", "é", "long-" + String(repeating: "k", count: 200)]
+            for round in 0..<150 {
+                var values: [String: SessionValue] = [:]
+                for key in keys where random.next() % 2 == 0 { values[key] = SessionValue(json: Array(text(round % 3 == 0 ? 300 : 12).utf8)) }
+                let trailer: [String?] = random.next() % 2 == 0 ? [] : [text(20), nil, text(5)]
+                let stored = SessionRecordCoding.encode(values, trailer: trailer)
+                var set: [String: SessionValue] = [:]
+                var remove: Set<String> = []
+                for key in keys {
+                    switch random.next() % 4 {
+                    case 0: set[key] = SessionValue(json: Array(text(8).utf8))
+                    case 1: remove.insert(key)
+                    default: break
+                    }
+                }
+                remove.insert("never-stored")
+                let delta = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
+                let expected = try SessionRecordCoding.decode(try SessionRecordCoding.applying(.update(set: set, remove: remove), toBlob: stored))
+                let actual = try SessionRecordCoding.decode(try await merged(stored, delta))
+                #expect(actual.values == expected.values, "round \(round)")
+                #expect(actual.trailer == expected.trailer, "round \(round)")
+                if round < 10 {
+                    // (A blob cut right after its values, before the trailer, is still well formed.)
+                    for length in 0..<stored.count {
+                        let truncated = Array(stored.prefix(length))
+                        let swift = try? SessionRecordCoding.applying(.update(set: set, remove: remove), toBlob: truncated)
+                        let postgres = try? await merged(truncated, delta)
+                        #expect((swift == nil) == (postgres == nil), "round \(round), \(length) of \(stored.count) bytes")
+                        if let swift, let postgres {
+                            #expect(try SessionRecordCoding.decode(swift).values == SessionRecordCoding.decode(postgres).values)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stored record that does not parse is a corrupt record to `apply`, not an outage.
+    @Test func applyToACorruptRecordSaysSo() async throws {
+        try await PostgresTestDatabase.with { database in
+            let schema = database.makeSchema()
+            let store = database.makeStore(schema: schema)
+            let key = SessionID().storageKey
+            let now = systemSessionClock()
+            try await store.create(key, Self.session(now))
+            _ = try await database.client.query("UPDATE \(unescaped: "\"" + schema + "\"").sessionkit_sessions SET data = '\\x0105'::bytea")
+            await #expect {
+                try await store.apply(.update(set: ["n": SessionValue(json: Array("2".utf8))], remove: []), to: key, expiresAt: now + 60)
+            } throws: { error in
+                (error as? SessionStoreError)?.code == .corruptRecord
+            }
         }
     }
 }
