@@ -14,10 +14,10 @@ import Synchronization
 /// session.isPermanent = true                               // session.permanent = True
 /// ```
 ///
-/// Values decode lazily, so a request that reads one key pays for one key; a value that needed
-/// `JSONDecoder` is cached decoded (strings, numbers and booleans decode faster than a cache
-/// lookup and are not). The session is a reference shared by the request context and the middleware; it is safe
-/// to use from concurrent tasks of one request.
+/// Values decode lazily, so a request that reads one key pays for one key; a value that needs
+/// `JSONDecoder` is cached decoded (strings, integers and booleans decode faster than a cache
+/// lookup and are not). The session is a reference shared by the request context and the
+/// middleware; it is safe to use from concurrent tasks of one request.
 public final class Session: Sendable {
     struct State: Sendable {
         /// The values in their stored form (handed to the engine as they are, without a copy).
@@ -129,12 +129,14 @@ public final class Session: Sendable {
 
     @usableFromInline
     func decodedValue<Value: Codable & Sendable>(_ key: String, as type: Value.Type) throws -> Value? {
-        let cheap = Self.decodesCheaply(Value.self)
         let (stored, cached) = state.withLock { state -> (SessionValue?, (any Sendable)?) in
             state.accessed = true
-            return (state.values[key], cheap || state.decoded.isEmpty ? nil : state.decoded[key])
+            guard let stored = state.values[key] else { return (nil, nil) }
+            if state.decoded.isEmpty || Self.decodesCheaply(stored, as: Value.self) { return (stored, nil) }
+            return (stored, state.decoded[key])
         }
         guard let stored else { return nil }
+        let cheap = Self.decodesCheaply(stored, as: Value.self)
         if let cached = cached as? Value { return cached }
         let decoded: Value
         do {
@@ -222,7 +224,7 @@ public final class Session: Sendable {
         } catch {
             throw SessionError(.encodingFailed, "session key '\(key)': the \(Value.self) value cannot be encoded")
         }
-        store(key, encoded, decoded: Self.decodesCheaply(Value.self) ? nil : value)
+        store(key, encoded, decoded: Self.decodesCheaply(encoded, as: Value.self) ? nil : value)
     }
 
     /// Stores a value in its stored form.
@@ -235,9 +237,13 @@ public final class Session: Sendable {
         store(key, SessionValue(flask: value), decoded: nil)
     }
 
-    /// Whether `Value` decodes from its stored form faster than a cache lookup (not cached).
-    static func decodesCheaply<Value>(_ type: Value.Type) -> Bool {
-        Value.self == String.self || Value.self == Int.self || Value.self == Bool.self || Value.self == Double.self
+    /// Whether `stored` decodes as `Value` faster than a cache lookup (and is not cached): strings,
+    /// integers and booleans always (``SessionValue/decode(_:)`` reads their JSON directly), and
+    /// any value kept in Flask's form of those types and doubles (a bit cast).
+    static func decodesCheaply<Value>(_ stored: SessionValue, as type: Value.Type) -> Bool {
+        if Value.self == String.self || Value.self == Int.self || Value.self == Bool.self { return true }
+        if Value.self == Double.self, case .flask = stored.storage { return true }
+        return false
     }
 
     private func store(_ key: String, _ value: SessionValue, decoded: (any Sendable)?) {
