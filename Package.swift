@@ -111,7 +111,11 @@ if withRedis {
         ),
         .testTarget(
             name: "SessionKitRedisTests",
-            dependencies: ["SessionKitRedis", "SessionKitStoreContract"],
+            dependencies: [
+                "SessionKitRedis",
+                "SessionKitStoreContract",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

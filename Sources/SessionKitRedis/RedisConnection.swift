@@ -41,7 +41,7 @@ package final class RedisConnection: Sendable {
     let channel: any Channel
     let commandTimeout: TimeAmount
 
-    private init(channel: any Channel, commandTimeout: TimeAmount) {
+    init(channel: any Channel, commandTimeout: TimeAmount) {
         self.channel = channel
         self.commandTimeout = commandTimeout
     }
@@ -102,23 +102,22 @@ package final class RedisConnection: Sendable {
     }
 
     /// Sends `command` and completes with its reply (an error reply is a value, ``RESPValue/error(_:)``).
+    /// The handler times the reply out (one timer per connection, see ``RedisResponseHandler``), so
+    /// sending is one hand-over to the channel's event loop.
     package func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
-        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let channel = self.channel
-        let timeout = commandTimeout
-        let timer = channel.eventLoop.scheduleTask(in: timeout) {
-            let error = RedisClientError(.timeout, "Redis did not answer within \(timeout.nanoseconds / 1_000_000) ms")
-            // The handler fails every waiting command and closes the connection; the promise is
-            // failed here too in case the handler is gone already (a second completion is ignored).
-            channel.pipeline.fireErrorCaught(error)
-            promise.fail(error)
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        let request = RedisRequest(bytes: command.encoded(allocator: channel.allocator), promise: promise, timeout: commandTimeout)
+        // On the event loop, the write and its failure callback need no further hand-over.
+        @Sendable func write() {
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenFailure { error in
+                // Never reached the handler (the channel had closed): fail the command here.
+                promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: \(error)"))
+            }
+            channel.writeAndFlush(request, promise: written)
         }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { error in
-            promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: \(error)"))
-        }
-        channel.writeAndFlush(RedisRequest(bytes: command.encoded(allocator: channel.allocator), promise: promise), promise: written)
+        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         return promise.futureResult
     }
 

@@ -1,18 +1,25 @@
 import NIOCore
 
-/// A request on its way to the server: the encoded command and the promise its reply fulfils.
+/// A request on its way to the server: the encoded command, the promise its reply fulfils, and
+/// how long the reply may take.
 ///
 /// ```swift
-/// channel.writeAndFlush(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise), promise: nil)
+/// channel.writeAndFlush(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise, timeout: .seconds(5)), promise: nil)
 /// ```
 struct RedisRequest: Sendable {
     let bytes: ByteBuffer
     let promise: EventLoopPromise<RESPValue>
+    let timeout: TimeAmount
 }
 
 /// Matches replies to requests in order (RESP answers every command, in order), so requests may be
 /// pipelined on one connection. Any error (a decoding failure, a timeout, a closed connection) fails
 /// every request waiting and closes the channel: after that, replies could not be matched again.
+///
+/// Timeouts: replies come in order, so the oldest waiting request is always the first to reach its
+/// deadline. One timer per connection watches that request's deadline (and moves on to the next
+/// one's when it fires after the reply came), instead of a timer scheduled and cancelled for every
+/// command.
 ///
 /// ```swift
 /// try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(RESPDecoder(parser: RESPParser())), RedisResponseHandler())
@@ -22,17 +29,25 @@ final class RedisResponseHandler: ChannelDuplexHandler {
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
-    private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>(initialCapacity: 8)
+    private struct Waiting {
+        let promise: EventLoopPromise<RESPValue>
+        let deadline: NIODeadline
+        let timeout: TimeAmount
+    }
+
+    private var waiting = CircularBuffer<Waiting>(initialCapacity: 8)
     private var failure: RedisClientError?
+    /// The timer for the oldest waiting request's deadline (or an older one's: it then moves on).
+    private var timer: Scheduled<Void>?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
-        guard let promise = waiting.popFirst() else {
+        guard let request = waiting.popFirst() else {
             // A reply nobody asked for: the stream is out of step.
             fail(context: context, RedisClientError(.protocolError, "Redis sent a reply no command was waiting for"))
             return
         }
-        promise.succeed(value)
+        request.promise.succeed(value)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -42,7 +57,9 @@ final class RedisResponseHandler: ChannelDuplexHandler {
             promise?.fail(failure)
             return
         }
-        waiting.append(request.promise)
+        let deadline = context.eventLoop.now + request.timeout
+        waiting.append(Waiting(promise: request.promise, deadline: deadline, timeout: request.timeout))
+        if timer == nil { armTimer(context: context, deadline: deadline) }
         let written = context.eventLoop.makePromise(of: Void.self)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         written.futureResult.whenFailure { error in
@@ -68,9 +85,30 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         }
     }
 
+    private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard let oldest = waiting.first else { return }
+        if oldest.deadline <= context.eventLoop.now {
+            let milliseconds = oldest.timeout.nanoseconds / 1_000_000
+            fail(context: context, RedisClientError(.timeout, "Redis did not answer within \(milliseconds) ms"))
+        } else {
+            armTimer(context: context, deadline: oldest.deadline)
+        }
+    }
+
     private func fail(context: ChannelHandlerContext, _ error: RedisClientError) {
         if failure == nil { failure = error }
-        while let promise = waiting.popFirst() { promise.fail(error) }
+        timer?.cancel()
+        timer = nil
+        while let request = waiting.popFirst() { request.promise.fail(error) }
         if context.channel.isActive { context.close(promise: nil) }
     }
 }
