@@ -107,16 +107,46 @@ extension PostgresSessionStore {
             $body$
             """,
             """
+            CREATE OR REPLACE FUNCTION \(tables.readEntry)(data bytea, pos integer, OUT key bytea, OUT next integer)
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+            DECLARE
+                v record;
+            BEGIN
+                v := \(tables.readVarint)(data, pos);
+                IF v.next + v.value > length(data) THEN \(malformed); END IF;
+                key := substring(data FROM v.next + 1 FOR v.value::integer);
+                next := v.next + v.value;
+                v := \(tables.readVarint)(data, next);
+                IF v.next + v.value > length(data) THEN \(malformed); END IF;
+                next := v.next + v.value;
+            END
+            $body$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION \(tables.readString)(data bytea, pos integer, OUT value bytea, OUT next integer)
+            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+            DECLARE
+                v record;
+            BEGIN
+                v := \(tables.readVarint)(data, pos);
+                next := v.next;
+                IF v.value > 0 THEN
+                    IF next + v.value - 1 > length(data) THEN \(malformed); END IF;
+                    value := substring(data FROM next + 1 FOR (v.value - 1)::integer);
+                    next := next + v.value - 1;
+                END IF;
+            END
+            $body$
+            """,
+            """
             CREATE OR REPLACE FUNCTION \(tables.applyDelta)(stored bytea, delta bytea) RETURNS bytea
             LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
             DECLARE
                 v record;
+                e record;
+                s record;
                 pos integer;
                 entries bigint;
-                entry_start integer;
-                key_length bigint;
-                value_length bigint;
-                key bytea;
                 set_keys bytea[] := '{}';
                 set_entries bytea := '\\x'::bytea;
                 set_count bigint := 0;
@@ -132,46 +162,31 @@ extension PostgresSessionStore {
                 v := \(tables.readVarint)(delta, 1); entries := v.value; pos := v.next;
                 IF entries > length(delta) THEN \(malformed); END IF;
                 FOR i IN 1..entries LOOP
-                    entry_start := pos;
-                    v := \(tables.readVarint)(delta, pos); key_length := v.value; pos := v.next;
-                    IF pos + key_length > length(delta) THEN \(malformed); END IF;
-                    key := substring(delta FROM pos + 1 FOR key_length::integer);
-                    pos := pos + key_length;
-                    v := \(tables.readVarint)(delta, pos); value_length := v.value; pos := v.next;
-                    IF pos + value_length > length(delta) THEN \(malformed); END IF;
-                    pos := pos + value_length;
-                    set_keys := set_keys || key;
-                    set_entries := set_entries || substring(delta FROM entry_start + 1 FOR pos - entry_start);
+                    e := \(tables.readEntry)(delta, pos);
+                    set_keys := set_keys || e.key;
+                    set_entries := set_entries || substring(delta FROM pos + 1 FOR e.next - pos);
                     set_count := set_count + 1;
+                    pos := e.next;
                 END LOOP;
                 IF pos < length(delta) THEN
                     v := \(tables.readVarint)(delta, pos); entries := v.value; pos := v.next;
                     IF entries > length(delta) THEN \(malformed); END IF;
                     FOR i IN 1..entries LOOP
-                        v := \(tables.readVarint)(delta, pos); key_length := v.value; pos := v.next;
-                        IF key_length > 0 THEN
-                            IF pos + key_length - 1 > length(delta) THEN \(malformed); END IF;
-                            removed := removed || substring(delta FROM pos + 1 FOR (key_length - 1)::integer);
-                            pos := pos + key_length - 1;
-                        END IF;
+                        s := \(tables.readString)(delta, pos);
+                        IF s.value IS NOT NULL THEN removed := removed || s.value; END IF;
+                        pos := s.next;
                     END LOOP;
                 END IF;
                 -- The stored values: those neither set nor removed are kept as they are.
                 v := \(tables.readVarint)(stored, 1); entries := v.value; pos := v.next;
                 IF entries > length(stored) THEN \(malformed); END IF;
                 FOR i IN 1..entries LOOP
-                    entry_start := pos;
-                    v := \(tables.readVarint)(stored, pos); key_length := v.value; pos := v.next;
-                    IF pos + key_length > length(stored) THEN \(malformed); END IF;
-                    key := substring(stored FROM pos + 1 FOR key_length::integer);
-                    pos := pos + key_length;
-                    v := \(tables.readVarint)(stored, pos); value_length := v.value; pos := v.next;
-                    IF pos + value_length > length(stored) THEN \(malformed); END IF;
-                    pos := pos + value_length;
-                    IF NOT (key = ANY(set_keys) OR key = ANY(removed)) THEN
-                        kept := kept || substring(stored FROM entry_start + 1 FOR pos - entry_start);
+                    e := \(tables.readEntry)(stored, pos);
+                    IF NOT (e.key = ANY(set_keys) OR e.key = ANY(removed)) THEN
+                        kept := kept || substring(stored FROM pos + 1 FOR e.next - pos);
                         kept_count := kept_count + 1;
                     END IF;
+                    pos := e.next;
                 END LOOP;
                 -- The trailer is kept as it is, but checked.
                 trailer_start := pos;
@@ -179,11 +194,8 @@ extension PostgresSessionStore {
                     v := \(tables.readVarint)(stored, pos); entries := v.value; pos := v.next;
                     IF entries > length(stored) THEN \(malformed); END IF;
                     FOR i IN 1..entries LOOP
-                        v := \(tables.readVarint)(stored, pos); key_length := v.value; pos := v.next;
-                        IF key_length > 0 THEN
-                            IF pos + key_length - 1 > length(stored) THEN \(malformed); END IF;
-                            pos := pos + key_length - 1;
-                        END IF;
+                        s := \(tables.readString)(stored, pos);
+                        pos := s.next;
                     END LOOP;
                 END IF;
                 RETURN '\\x01'::bytea || \(tables.varint)(kept_count + set_count) || kept || set_entries
@@ -223,9 +235,11 @@ extension PostgresSessionStore {
 struct Tables: Sendable {
     let sessions: String
     let schemaVersions: String
-    /// `sessionkit_apply_delta(stored bytea, delta bytea) → bytea`, and its two helpers.
+    /// `sessionkit_apply_delta(stored bytea, delta bytea) → bytea`, and its helpers.
     let applyDelta: String
     let readVarint: String
+    let readEntry: String
+    let readString: String
     let varint: String
 
     init(schema: String?) {
@@ -234,6 +248,8 @@ struct Tables: Sendable {
         schemaVersions = prefix + "sessionkit_schema"
         applyDelta = prefix + "sessionkit_apply_delta"
         readVarint = prefix + "sessionkit_read_varint"
+        readEntry = prefix + "sessionkit_read_entry"
+        readString = prefix + "sessionkit_read_string"
         varint = prefix + "sessionkit_varint"
     }
 }
