@@ -144,6 +144,24 @@ public struct RequestCookies: Sendable, RandomAccessCollection {
         return withBytes { String(decoding: UnsafeBufferPointer(rebasing: $0[span.nameStart..<span.nameEnd]), as: UTF8.self) }
     }
 
+    /// Every value of a cookie as a slice of ``header``, in header order, without copying it (a
+    /// quoted Werkzeug value that needs unslashing is made anew). The engine reads the session
+    /// cookie this way: a 350-byte value is not copied into a `String` of its own first.
+    func valueSlices(named name: String) -> LazyMapSequence<LazyFilterSequence<Range<Int>>, Substring> {
+        spans.indices.lazy.filter { nameEquals($0, name) }.map { valueSlice(at: $0) }
+    }
+
+    func valueSlice(at index: Int) -> Substring {
+        let span = spans[index]
+        if span.unslash { return Substring(value(at: index)) }
+        // Span bounds sit next to ASCII separators, so they are scalar boundaries; offsets into
+        // the header's contiguous UTF-8 are O(1).
+        let utf8 = header.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: span.valueStart)
+        let end = utf8.index(start, offsetBy: span.valueEnd - span.valueStart)
+        return header[start..<end]
+    }
+
     func value(at index: Int) -> String {
         let span = spans[index]
         return withBytes { bytes in

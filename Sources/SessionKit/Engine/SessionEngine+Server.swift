@@ -8,9 +8,12 @@ import Logging
 /// - Changes are applied as a key-level delta; a session deleted meanwhile is not resurrected.
 extension SessionEngine {
     func loadServer(from cookies: RequestCookies, store: any SessionStore, client: SessionClientInfo) async throws -> Session {
-        let candidates = cookies.all(configuration.cookie.name)
         let now = clock()
-        for candidate in configuration.tryEveryCookieCandidate ? candidates : Array(candidates.prefix(1)) {
+        var first = true
+        for slice in cookies.valueSlices(named: configuration.cookie.name) {
+            if !first, !configuration.tryEveryCookieCandidate { break }
+            first = false
+            let candidate = String(slice)
             guard let (id, signedWithOlderKey) = parseID(candidate) else {
                 if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
                 continue

@@ -85,12 +85,16 @@ public struct SessionEngine: Sendable {
     }
 
     func loadCookie(from cookies: RequestCookies, codec: any SessionCodec) -> Session {
-        let candidates = cookies.all(configuration.cookie.name)
-        guard !candidates.isEmpty else { return Session() }
-        let context = codecContext(now: clock())
-        for candidate in configuration.tryEveryCookieCandidate ? candidates : [candidates[0]] {
+        var context: SessionCodecContext?
+        var first = true
+        // The values are slices of the header: decoded in place, never copied.
+        for candidate in cookies.valueSlices(named: configuration.cookie.name) {
+            if !first, !configuration.tryEveryCookieCandidate { break }
+            first = false
             guard !candidate.isEmpty else { continue }
-            switch codec.decode(candidate[...], context: context) {
+            let now = context ?? codecContext(now: clock())
+            context = now
+            switch codec.decode(candidate, context: now) {
             case .valid(let data, let needsReissue):
                 return Session(data: data, needsReissue: needsReissue)
             case .rejected(let reason):
