@@ -3,45 +3,69 @@ extension SetCookie {
     /// `name=value; Domain=...; Expires=...; Max-Age=...; Secure; HttpOnly; Path=...; SameSite=...;
     /// Partitioned`, then `Priority=...`, then the extensions.
     public var headerValue: String {
-        var out = ""
-        out.reserveCapacity(name.utf8.count + value.utf8.count + 96)
-        out += name
-        out += "="
-        out += writtenValue
-        if let domain {
-            out += "; Domain="
-            out += domain
-        } else if emptyDomain {
-            out += "; Domain="
+        let value = writtenValue
+        let expires = self.expires.map(CookieDate.format)
+        let maxAge = self.maxAge.map { String($0) }
+        // Every piece in order; called twice: once to count the bytes, once to write them into
+        // the string's own storage (appending piece by piece cost a capacity check and a
+        // uniqueness check per piece: most of the serialization).
+        func pieces(_ visit: (String) -> Void) {
+            visit(name)
+            visit("=")
+            visit(value)
+            if let domain {
+                visit("; Domain=")
+                visit(domain)
+            } else if emptyDomain {
+                visit("; Domain=")
+            }
+            if let expires {
+                visit("; Expires=")
+                visit(expires)
+            }
+            if let maxAge {
+                visit("; Max-Age=")
+                visit(maxAge)
+            }
+            if secure { visit("; Secure") }
+            if httpOnly { visit("; HttpOnly") }
+            if let path {
+                visit("; Path=")
+                visit(path)
+            }
+            if let sameSite {
+                visit("; SameSite=")
+                visit(sameSite.rawValue)
+            }
+            if partitioned { visit("; Partitioned") }
+            if let priority {
+                visit("; Priority=")
+                visit(priority.rawValue)
+            }
+            for attribute in extensions {
+                visit("; ")
+                visit(attribute)
+            }
         }
-        if let expires {
-            out += "; Expires="
-            out += CookieDate.format(expires)
+        var count = 0
+        pieces { count += $0.utf8.count }
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var offset = 0
+            pieces { piece in
+                let copied = piece.utf8.withContiguousStorageIfAvailable { utf8 in
+                    UnsafeMutableBufferPointer(rebasing: buffer[offset...]).initialize(fromContentsOf: utf8)
+                }
+                if let copied {
+                    offset += copied
+                } else {
+                    for byte in piece.utf8 {
+                        buffer[offset] = byte
+                        offset += 1
+                    }
+                }
+            }
+            return offset
         }
-        if let maxAge {
-            out += "; Max-Age="
-            out += String(maxAge)
-        }
-        if secure { out += "; Secure" }
-        if httpOnly { out += "; HttpOnly" }
-        if let path {
-            out += "; Path="
-            out += path
-        }
-        if let sameSite {
-            out += "; SameSite="
-            out += sameSite.rawValue
-        }
-        if partitioned { out += "; Partitioned" }
-        if let priority {
-            out += "; Priority="
-            out += priority.rawValue
-        }
-        for attribute in extensions {
-            out += "; "
-            out += attribute
-        }
-        return out
     }
 
     /// The value as written in the header.
