@@ -4,8 +4,9 @@
 /// Memory: a session is one slot (its times, user ID, the number of its user agent and six 32-bit
 /// links), its blob, and its key in the hash index (``MemorySessionStoreIndex``: the keys by slot
 /// number and a table of 32-bit slot numbers); each distinct user agent is kept once
-/// (``MemorySessionStoreStringTable``); a user's sessions are an intrusive list through their slots, so the user index costs
-/// one dictionary entry per user (user ID and the list's head) instead of a set per user.
+/// (``MemorySessionStoreStringTable``); a user's sessions are an intrusive list through their
+/// slots, so the user index costs one dictionary entry per user (user ID and the list's head)
+/// instead of a set per user.
 ///
 /// Expiry: a slot sits in the doubly linked list of its expiry bucket (`expiresAt >> 3`, eight
 /// seconds wide); a min-heap orders the bucket numbers. Cleanup pops buckets from the heap while
