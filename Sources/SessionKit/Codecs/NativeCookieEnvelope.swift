@@ -12,7 +12,9 @@ enum NativeCookieEnvelope {
     static let maximumCookieLength = 4096
 
     /// The associated data bound into the tag or MAC: a valid cookie moved to another cookie name or
-    /// used for another purpose does not verify.
+    /// used for another purpose does not verify. (The definition; the codecs build the same bytes
+    /// on the stack with ``withAssociatedData(version:purpose:cookieName:_:)``, and a test holds the
+    /// two equal.)
     static func associatedData(version: UInt8, purpose: String, cookieName: String) -> [UInt8] {
         var aad = Array("sessionkit".utf8)
         aad.append(0)

@@ -36,7 +36,10 @@ public struct SignedSessionCodec: SessionCodec {
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(64 + data.values.count * 32)
         SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &output)
-        let mac = Self.mac(aad: NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName), message: output[...], keyed: keyedMACs[0])
+        let keyed = keyedMACs[0]
+        let mac = NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: context.cookieName) { aad in
+            Self.mac(aad: aad, message: output[...], keyed: keyed)
+        }
         output.append(contentsOf: mac)
         return Base64URL.encode(output)
     }
@@ -49,19 +52,20 @@ public struct SignedSessionCodec: SessionCodec {
         }
         let version = bytes[0]
         guard version == NativeCookieEnvelope.signedHMACSHA256 else { return .rejected(.unknownVersion) }
-        let aad = NativeCookieEnvelope.associatedData(version: version, purpose: purpose, cookieName: context.cookieName)
         let message = bytes[..<(bytes.count - Self.macSize)]
         let mac = bytes[(bytes.count - Self.macSize)...]
-        for (index, key) in keys.enumerated() where key.id == bytes[1] {
-            var hmac = keyedMACs[index]
-            hmac.update(data: aad)
-            hmac.update(data: message)
-            guard hmac.finalize() == mac else { continue }   // HashedAuthenticationCode == compares in constant time
-            guard let data = SessionPayload.decode(message.dropFirst(2)) else { return .rejected(.badPayload) }
-            if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
-            return .valid(data, needsReissue: index != 0)
+        // The closure takes only what it needs (capturing `self` would copy the whole codec).
+        return NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: context.cookieName) {
+            [keys, keyedMACs, clockSkewLeeway] aad in
+            for (index, key) in keys.enumerated() where key.id == bytes[1] {
+                // HashedAuthenticationCode == compares in constant time.
+                guard Self.mac(aad: aad, message: message, keyed: keyedMACs[index]) == mac else { continue }
+                guard let data = SessionPayload.decode(message.dropFirst(2)) else { return .rejected(.badPayload) }
+                if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+                return .valid(data, needsReissue: index != 0)
+            }
+            return .rejected(.badSignature)
         }
-        return .rejected(.badSignature)
     }
 
     /// The payload of a signed cookie without checking its signature: for inspecting a cookie
@@ -72,7 +76,7 @@ public struct SignedSessionCodec: SessionCodec {
         return SessionPayload.decode(bytes[2..<(bytes.count - macSize)])
     }
 
-    private static func mac(aad: [UInt8], message: ArraySlice<UInt8>, keyed: HMAC<SHA256>) -> HMAC<SHA256>.MAC {
+    private static func mac(aad: UnsafeRawBufferPointer, message: ArraySlice<UInt8>, keyed: HMAC<SHA256>) -> HMAC<SHA256>.MAC {
         var hmac = keyed
         hmac.update(data: aad)
         hmac.update(data: message)
