@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import Testing
 @testable import SessionKit
 
@@ -29,6 +30,23 @@ struct NativeCodecTests {
             "cart": try SessionValue(encoding: ["apple": 2, "pear": 1]),
             "用户": try SessionValue(encoding: "😀"),
         ])
+    }
+
+    /// The signed cookie's MAC is HMAC-SHA256 over the associated data and then the message, under
+    /// the key derived for signing: recomputed here with swift-crypto's one-shot API, independently
+    /// of how the codec feeds its HMAC.
+    @Test func signedMACIsHMACOverAssociatedDataThenMessage() throws {
+        let keys = try KeyRing(current: Self.secret)
+        let codec = SignedSessionCodec(keys: keys)
+        for context in [Self.context, SessionCodecContext(cookieName: "__Host-s", now: 1_800_000_000, lifetime: 60)] {
+            let cookie = try codec.encode(try Self.sample(), context: context)
+            let bytes = try #require(Base64URL.decode(cookie[...]))
+            let message = Array(bytes.dropLast(32))
+            let aad = NativeCookieEnvelope.associatedData(version: 0x81, purpose: "session", cookieName: context.cookieName)
+            let key = keys.derive(purpose: "sessionkit/signed/v1")[0].key
+            let expected = HMAC<SHA256>.authenticationCode(for: aad + message, using: key)
+            #expect(Array(bytes.suffix(32)) == Array(expected))
+        }
     }
 
     /// The stack-built associated data is byte for byte the array form, for any purpose and name.
