@@ -1,4 +1,3 @@
-import SQLiteNIO
 import SessionKit
 
 /// Counts for operators (`sessionkit sessions list`): how many sessions, how many expired and
@@ -18,20 +17,27 @@ public struct SQLiteSessionStoreStatistics: Sendable, Equatable {
 }
 
 extension SQLiteSessionStore {
+    private static let statisticsSQL = """
+        SELECT
+          COALESCE(SUM(expires_at > ?1), 0) AS live,
+          COALESCE(SUM(expires_at <= ?1), 0) AS expired,
+          (SELECT COUNT(DISTINCT user_id) FROM \(table) WHERE user_id IS NOT NULL AND expires_at > ?1) AS users
+        FROM \(table)
+        """
+
     /// Counts of live and expired sessions and of signed-in users, in one read.
     public func statistics() async throws -> SQLiteSessionStoreStatistics {
-        let rows = try await query("""
-            SELECT
-              COALESCE(SUM(expires_at > ?1), 0) AS live,
-              COALESCE(SUM(expires_at <= ?1), 0) AS expired,
-              (SELECT COUNT(DISTINCT user_id) FROM \(Self.table) WHERE user_id IS NOT NULL AND expires_at > ?1) AS users
-            FROM \(Self.table)
-            """, [.integer(Int(now()))])
-        guard let row = rows.first else { return SQLiteSessionStoreStatistics(live: 0, expired: 0, users: 0) }
-        return SQLiteSessionStoreStatistics(
-            live: row.column("live")?.integer ?? 0,
-            expired: row.column("expired")?.integer ?? 0,
-            users: row.column("users")?.integer ?? 0
-        )
+        let now = now()
+        return try await read { connection in
+            try connection.withStatement(Self.statisticsSQL) { statement in
+                try statement.bind(1, now)
+                guard try statement.step() else { return SQLiteSessionStoreStatistics(live: 0, expired: 0, users: 0) }
+                return SQLiteSessionStoreStatistics(
+                    live: Int(statement.int64(0) ?? 0),
+                    expired: Int(statement.int64(1) ?? 0),
+                    users: Int(statement.int64(2) ?? 0)
+                )
+            }
+        }
     }
 }

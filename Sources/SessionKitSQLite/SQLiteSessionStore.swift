@@ -1,9 +1,8 @@
 import Logging
-import NIOPosix
-import SQLiteNIO
 import ServiceLifecycle
 import SessionKit
 import Synchronization
+import VaporCSQLite
 
 /// The embedded default for server-side sessions: one SQLite file in WAL mode.
 ///
@@ -11,11 +10,13 @@ import Synchronization
 /// values as one compact BLOB next to indexed `expires_at` and `user_id` columns. Every write
 /// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
-/// an update whose row is gone or expired changes nothing and reports `false` (read from
-/// `changes()` right after it on the same connection). Writes go through one
-/// writer connection, reads through a few reader connections (WAL lets them read while it writes).
-/// Writes that arrive while the writer is busy are committed together in one transaction (group
-/// commit), each with its own result; every write has committed when it returns.
+/// an update whose row is gone or expired changes nothing and reports `false` (read from the
+/// connection's change count right after it). Writes go through one writer connection on a thread
+/// of its own; reads run on the caller's thread on a few reader connections (WAL lets them read
+/// while it writes). Writes that arrive while the writer is busy are committed together in one
+/// transaction (group commit), each with its own result; every write has committed when it
+/// returns. The store calls SQLite's C API directly (the copy sqlite-nio builds) and keeps its
+/// statements prepared.
 /// The schema is created or migrated at start-up and versioned with `PRAGMA user_version`.
 /// `synchronous = NORMAL`: a power loss may drop the last writes, never corrupt the file.
 ///
@@ -31,26 +32,17 @@ import Synchronization
 public final class SQLiteSessionStore: SessionUserIndex, Service {
     private struct OpenConnections: Sendable {
         /// The one connection that writes.
-        let writer: SQLiteConnectionPool
-        /// Writes, batched into transactions on the writer connection while it is busy.
-        let writes: SQLiteWriteQueue
-        /// A thread for each connection, which runs its statements one after the other, in the
-        /// order they are sent.
-        let threads: [NIOThreadPool]
-        /// The connections that read (the writer when there are none).
-        let readers: SQLiteConnectionPool
+        let writer: SQLiteWriter
+        /// The connections that read; `nil` when there are none and the writer reads between writes.
+        let readers: SQLiteReaderPool?
+        /// Checkpoints the log on its own thread.
+        let checkpointer: SQLiteCheckpointer
 
-        var all: [SQLiteConnection] {
-            writer === readers ? writer.connections : writer.connections + readers.connections
-        }
-
-        /// Waits for the statements in flight, then closes every connection.
-        func close() async throws {
-            await writes.close()
-            var connections = await writer.drain()
-            if writer !== readers { connections += await readers.drain() }
-            for connection in connections { try await connection.close() }
-            for thread in threads { try await thread.shutdownGracefully() }
+        /// Waits for the statements in flight, then closes every connection and stops the thread.
+        func close() async {
+            await readers?.close()
+            await writer.close { checkpointer.detach(from: $0) }
+            await checkpointer.close()
         }
     }
 
@@ -70,8 +62,6 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     private let logger: Logger
     private let state = Mutex<State>(.idle)
-    /// Spreads reads over the reader connections.
-    private let nextReader = Atomic<Int>(0)
 
     /// A store on the database file at `configuration.path`; nothing is opened until first use or ``migrate()``.
     public init(
@@ -90,13 +80,11 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     deinit {
-        // A store dropped without close(): close its connections in the background (sqlite-nio
-        // requires every connection to be closed).
+        // A store dropped without close(): close its connections and stop its thread in the background.
         if case .opening(let task) = state.withLock({ $0 }) {
             Task {
                 guard let connections = try? await task.value else { return }
-                for connection in connections.all { try? await connection.close() }
-                for thread in connections.threads { try? await thread.shutdownGracefully() }
+                await connections.close()
             }
         }
     }
@@ -117,7 +105,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             return state
         }
         guard case .opening(let task) = previous, let connections = try? await task.value else { return }
-        try await connections.close()
+        await connections.close()
     }
 
     /// Opens the database, then removes expired sessions every
@@ -130,14 +118,16 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     private func connections() async throws -> OpenConnections {
+        if case .opening(let task) = state.withLock({ $0 }), let open = try? await task.value {
+            return open
+        }
         let task: Task<OpenConnections, any Error>? = state.withLock { state in
             switch state {
             case .closed: return nil
             case .opening(let task): return task
             case .idle:
                 let configuration = self.configuration
-                let logger = self.logger
-                let task = Task { try await Self.open(configuration, logger: logger) }
+                let task = Task { try await Self.open(configuration) }
                 state = .opening(task)
                 return task
             }
@@ -155,67 +145,60 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         }
     }
 
-    private static func open(_ configuration: SQLiteSessionStoreConfiguration, logger: Logger) async throws -> OpenConnections {
-        let busyMilliseconds = configuration.busyTimeout.components.seconds * 1000
-            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        // A thread for each connection: it runs statements one at a time in the order they are sent,
-        // which lets the write queue send a whole transaction at once, and readers take reads without
-        // a connection checked out (each read still runs alone, so it sees every committed write).
-        var threads: [NIOThreadPool] = []
-        func open() async throws -> SQLiteConnection {
-            let thread = NIOThreadPool(numberOfThreads: 1)
-            thread.start()
-            threads.append(thread)
-            return try await SQLiteConnection.open(
-                storage: .file(path: configuration.path), threadPool: thread, logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-        }
-        let writer: SQLiteConnection
+    /// Opens the writer connection (WAL, schema, the merge function, checkpoints on their own
+    /// thread), then the readers; on the checkpointer's thread, since opening touches the file system.
+    private static func open(_ configuration: SQLiteSessionStoreConfiguration) async throws -> OpenConnections {
+        let busyMilliseconds = Int(configuration.busyTimeout.components.seconds * 1000
+            + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let path = configuration.path
+        let readerCount = max(0, configuration.readerCount)
+        let checkpointer = SQLiteCheckpointer()
         do {
-            writer = try await open()
-        } catch {
-            for thread in threads { try? await thread.shutdownGracefully() }
-            throw error
-        }
-        var readers: [SQLiteConnection] = []
-        do {
-            // busy_timeout replaces sqlite-nio's default busy handler, which retries without sleeping.
-            _ = try await writer.query("PRAGMA busy_timeout = \(busyMilliseconds)")
-            _ = try await writer.query("PRAGMA journal_mode = WAL")
-            _ = try await writer.query("PRAGMA synchronous = NORMAL")
-            try await migrateSchema(writer)
-            try await writer.install(customFunction: applyFunction)
-            for _ in 0..<max(0, configuration.readerCount) {
-                let reader = try await open()
-                readers.append(reader)
-                _ = try await reader.query("PRAGMA busy_timeout = \(busyMilliseconds)")
-                _ = try await reader.query("PRAGMA query_only = 1")
+            let (writer, readers) = try await checkpointer.run { () throws -> (SQLiteRawConnection, [SQLiteRawConnection]) in
+                var opened: [SQLiteRawConnection] = []
+                do {
+                    let writer = try SQLiteRawConnection(path: path)
+                    opened.append(writer)
+                    writer.setBusyTimeout(milliseconds: busyMilliseconds)
+                    try writer.execute("PRAGMA journal_mode = WAL")
+                    try writer.execute("PRAGMA synchronous = NORMAL")
+                    try migrateSchema(writer)
+                    try writer.register(function: applyFunctionName, argumentCount: 2, applyDelta)
+                    for _ in 0..<readerCount {
+                        let reader = try SQLiteRawConnection(path: path)
+                        opened.append(reader)
+                        reader.setBusyTimeout(milliseconds: busyMilliseconds)
+                        try reader.execute("PRAGMA query_only = 1")
+                    }
+                    return (writer, Array(opened.dropFirst()))
+                } catch {
+                    for connection in opened { connection.close() }
+                    throw error
+                }
             }
+            let writes = SQLiteWriter(writer)
+            checkpointer.attach(to: writes)
+            return OpenConnections(
+                writer: writes,
+                readers: readers.isEmpty ? nil : SQLiteReaderPool(readers),
+                checkpointer: checkpointer
+            )
         } catch {
-            for connection in [writer] + readers { try? await connection.close() }
-            for thread in threads { try? await thread.shutdownGracefully() }
+            await checkpointer.close()
             throw error
         }
-        let writerPool = SQLiteConnectionPool([writer])
-        return OpenConnections(
-            writer: writerPool,
-            writes: SQLiteWriteQueue(writerPool),
-            threads: threads,
-            readers: readers.isEmpty ? writerPool : SQLiteConnectionPool(readers)
-        )
     }
 
     /// Creates the schema in an empty database or migrates an older one, in one transaction.
-    private static func migrateSchema(_ connection: SQLiteConnection) async throws {
-        _ = try await connection.query("BEGIN IMMEDIATE")
+    private static func migrateSchema(_ connection: SQLiteRawConnection) throws {
+        try connection.execute("BEGIN IMMEDIATE")
         do {
-            let version = try await connection.query("PRAGMA user_version").first?.columns.first?.data.integer ?? 0
+            let version = try connection.withStatement("PRAGMA user_version") { try $0.step() ? $0.int64(0) : nil } ?? 0
             if version > schemaVersion {
                 throw SessionStoreError(.unavailable, "the session database has schema version \(version), newer than this SessionKit's \(schemaVersion)")
             }
             if version < 1 {
-                _ = try await connection.query("""
+                try connection.execute("""
                     CREATE TABLE \(table) (
                         key_hash BLOB NOT NULL PRIMARY KEY,
                         data BLOB NOT NULL,
@@ -226,141 +209,229 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                         user_id TEXT,
                         user_agent TEXT,
                         ip_address TEXT
-                    )
+                    );
+                    CREATE INDEX \(table)_expires_at ON \(table) (expires_at);
+                    CREATE INDEX \(table)_user_id ON \(table) (user_id, created_at) WHERE user_id IS NOT NULL;
                     """)
-                _ = try await connection.query("CREATE INDEX \(table)_expires_at ON \(table) (expires_at)")
-                _ = try await connection.query("CREATE INDEX \(table)_user_id ON \(table) (user_id, created_at) WHERE user_id IS NOT NULL")
             }
             // Later versions: `if version < 2 { ALTER TABLE ... }`.
-            _ = try await connection.query("PRAGMA user_version = \(schemaVersion)")
-            _ = try await connection.query("COMMIT")
+            try connection.execute("PRAGMA user_version = \(schemaVersion)")
+            try connection.execute("COMMIT")
         } catch {
-            _ = try? await connection.query("ROLLBACK")
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             throw error
         }
     }
 
     /// `sessionkit_apply_delta(data, delta)`: the stored values with a delta (values to set, and in
-    /// the trailer the keys to remove) merged in.
-    private static let applyFunction = SQLiteCustomFunction(applyFunctionName, argumentCount: 2, pure: true) { arguments in
-        guard let data = arguments[0].blob, let delta = arguments[1].blob else {
-            throw SessionStoreError(.corruptRecord, "sessionkit_apply_delta needs two BLOBs")
+    /// the trailer the keys to remove) merged in. Entries that stay are copied as they are.
+    private static let applyDelta: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = { context, count, arguments in
+        func blob(_ value: OpaquePointer?) -> UnsafeRawBufferPointer? {
+            guard sqlite_nio_sqlite3_value_type(value) == SQLITE_BLOB else { return nil }
+            let count = Int(sqlite_nio_sqlite3_value_bytes(value))
+            return UnsafeRawBufferPointer(start: sqlite_nio_sqlite3_value_blob(value), count: count)
         }
-        // The stored blob is rewritten from its bytes (entries that stay are copied as they are).
-        let (set, trailer) = try SessionRecordCoding.decode(delta.readableBytesView)
-        let update = SessionDelta.update(set: set, remove: Set(trailer.compactMap { $0 }))
-        return ByteBuffer(bytes: try SessionRecordCoding.applying(update, toBlob: Array(data.readableBytesView)))
+        guard count == 2, let arguments, let data = blob(arguments[0]), let delta = blob(arguments[1]) else {
+            sqlite_nio_sqlite3_result_error(context, "sessionkit_apply_delta needs two BLOBs", -1)
+            return
+        }
+        do {
+            let (set, trailer) = try SessionRecordCoding.decode(delta)
+            let update = SessionDelta.update(set: set, remove: Set(trailer.compactMap { $0 }))
+            let merged = try SessionRecordCoding.applying(update, toBlob: Array(data))
+            merged.withUnsafeBytes { bytes in
+                sqlite_nio_sqlite3_result_blob64(context, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(bytes.count), SQLitePreparedStatement.transient)
+            }
+        } catch {
+            // A plain SQLITE_ERROR (SQLITE_CORRUPT would mark the whole transaction as damaged);
+            // the store recognizes the message and reports a corrupt record.
+            sqlite_nio_sqlite3_result_error(context, corruptRecordMessage + ": \(error)", -1)
+        }
     }
+
+    /// How the merge function's errors begin.
+    private static let corruptRecordMessage = "sessionkit_apply_delta: corrupt record"
+
+    // MARK: Statements
+
+    private static let loadSQL = """
+        SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+        FROM \(table) WHERE key_hash = ?1 AND expires_at > ?2
+        """
+    private static let createSQL = """
+        INSERT INTO \(table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        ON CONFLICT (key_hash) DO UPDATE SET
+            data = excluded.data, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
+            expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at,
+            user_id = excluded.user_id, user_agent = excluded.user_agent, ip_address = excluded.ip_address
+        WHERE \(table).expires_at <= ?10
+        """
+    /// An update of a live session: `?1` key, `?2` new deadline, `?3` now, then the assignments' parameters.
+    private static func updateSQL(_ assignments: String) -> String {
+        """
+        UPDATE \(table) SET expires_at = min(?2, absolute_expires_at), last_seen_at = ?3\(assignments)
+        WHERE key_hash = ?1 AND expires_at > ?3
+        """
+    }
+    private static let touchSQL = updateSQL("")
+    private static let replaceSQL = updateSQL(", data = ?4, user_id = ?5")
+    private static let mergeSQL = updateSQL(", data = \(applyFunctionName)(data, ?4)")
+    private static let mergeSettingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4), user_id = ?5")
+    private static let mergeClearingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4), user_id = NULL")
+    private static let deleteSQL = "DELETE FROM \(table) WHERE key_hash = ?1"
+    private static let deleteExpiredKeySQL = "DELETE FROM \(table) WHERE key_hash = ?1 AND expires_at <= ?2"
+    private static let renameSQL = "UPDATE \(table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3"
+    private static let removeExpiredSQL = """
+        DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE expires_at <= ?1 LIMIT ?2)
+        """
+    private static let userSessionsSQL = """
+        SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+        FROM \(table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
+        """
+    private static let revokeSQL = """
+        DELETE FROM \(table) WHERE user_id = ?1 AND (?2 IS NULL OR key_hash <> ?2) RETURNING expires_at
+        """
 
     // MARK: SessionStore
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
-        let connections = try await connections()
-        let rows = try await read(connections, """
-            SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
-            FROM \(Self.table) WHERE key_hash = ?1 AND expires_at > ?2
-            """, [Self.blob(key), .integer(Int(clock()))])
-        guard let row = rows.first else { return nil }
-        guard let data = row.column("data")?.blob else { throw Self.corrupt }
-        return StoredSession(
-            values: try SessionRecordCoding.decode(data.readableBytesView).values,
-            createdAt: try Self.integer(row, "created_at"),
-            lastSeenAt: try Self.integer(row, "last_seen_at"),
-            expiresAt: try Self.integer(row, "expires_at"),
-            absoluteExpiresAt: try Self.integer(row, "absolute_expires_at"),
-            userAgent: row.column("user_agent")?.string,
-            ipAddress: row.column("ip_address")?.string
-        )
+        let now = clock()
+        return try await read { connection in
+            try connection.withStatement(Self.loadSQL) { statement in
+                try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.bind(2, now)
+                guard try statement.step() else { return nil }
+                guard let values = try statement.withBlob(0, { try SessionRecordCoding.decode($0).values }) else { throw Self.corrupt }
+                return StoredSession(
+                    values: values,
+                    createdAt: try Self.integer(statement, 1),
+                    lastSeenAt: try Self.integer(statement, 2),
+                    expiresAt: try Self.integer(statement, 3),
+                    absoluteExpiresAt: try Self.integer(statement, 4),
+                    userAgent: statement.text(5),
+                    ipAddress: statement.text(6)
+                )
+            }
+        }
     }
 
     public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
-        let created = try await writeChangingRows("""
-            INSERT INTO \(Self.table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            ON CONFLICT (key_hash) DO UPDATE SET
-                data = excluded.data, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
-                expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at,
-                user_id = excluded.user_id, user_agent = excluded.user_agent, ip_address = excluded.ip_address
-            WHERE \(Self.table).expires_at <= ?10
-            """, [
-                Self.blob(key),
-                .blob(ByteBuffer(bytes: SessionRecordCoding.encode(session.values))),
-                .integer(Int(session.createdAt)),
-                .integer(Int(session.lastSeenAt)),
-                .integer(Int(min(session.expiresAt, session.absoluteExpiresAt))),
-                .integer(Int(session.absoluteExpiresAt)),
-                Self.text(session.userID),
-                Self.text(session.userAgent),
-                Self.text(session.ipAddress),
-                .integer(Int(clock())),
-            ])
+        let now = clock()
+        let data = SessionRecordCoding.encode(session.values)
+        let created = try await write { connection in
+            try connection.withStatement(Self.createSQL) { statement in
+                try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.bind(2, blob: data)
+                try statement.bind(3, session.createdAt)
+                try statement.bind(4, session.lastSeenAt)
+                try statement.bind(5, min(session.expiresAt, session.absoluteExpiresAt))
+                try statement.bind(6, session.absoluteExpiresAt)
+                try statement.bind(7, session.userID)
+                try statement.bind(8, session.userAgent)
+                try statement.bind(9, session.ipAddress)
+                try statement.bind(10, now)
+                try statement.run()
+            }
+            return connection.changes > 0
+        }
         if !created { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        let now = Int(clock())
-        var assignments = "expires_at = min(?2, absolute_expires_at), last_seen_at = ?3"
-        var binds: [SQLiteData] = [Self.blob(key), .integer(Int(expiresAt)), .integer(now)]
+        let now = clock()
+        let sql: String
+        var data: [UInt8]?
+        var userID: String?
         switch delta {
         case .replaceAll(let values):
-            assignments += ", data = ?4, user_id = ?5"
-            binds.append(.blob(ByteBuffer(bytes: SessionRecordCoding.encode(values))))
-            binds.append(Self.text(StoredSession.userID(from: values[StoredSession.userIDKey])))
+            sql = Self.replaceSQL
+            data = SessionRecordCoding.encode(values)
+            userID = StoredSession.userID(from: values[StoredSession.userIDKey])
+        case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
+            sql = Self.touchSQL
         case .update(let set, let remove):
-            if !set.isEmpty || !remove.isEmpty {
-                assignments += ", data = \(Self.applyFunctionName)(data, ?4)"
-                binds.append(.blob(ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))))
-            }
+            data = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
             if let value = set[StoredSession.userIDKey] {
-                assignments += ", user_id = ?\(binds.count + 1)"
-                binds.append(Self.text(StoredSession.userID(from: value)))
+                sql = Self.mergeSettingUserSQL
+                userID = StoredSession.userID(from: value)
             } else if remove.contains(StoredSession.userIDKey) {
-                assignments += ", user_id = NULL"
+                sql = Self.mergeClearingUserSQL
+            } else {
+                sql = Self.mergeSQL
             }
         }
-        return try await writeChangingRows("""
-            UPDATE \(Self.table) SET \(assignments) WHERE key_hash = ?1 AND expires_at > ?3
-            """, binds)
+        return try await write { [data, userID] connection in
+            try connection.withStatement(sql) { statement in
+                try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.bind(2, expiresAt)
+                try statement.bind(3, now)
+                if let data { try statement.bind(4, blob: data) }
+                if sql == Self.replaceSQL || sql == Self.mergeSettingUserSQL { try statement.bind(5, userID) }
+                try statement.run()
+            }
+            return connection.changes > 0
+        }
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        try await writeChangingRows("""
-            UPDATE \(Self.table) SET expires_at = min(?2, absolute_expires_at), last_seen_at = ?3
-            WHERE key_hash = ?1 AND expires_at > ?3
-            """, [Self.blob(key), .integer(Int(expiresAt)), .integer(Int(clock()))])
+        let now = clock()
+        return try await write { connection in
+            try connection.withStatement(Self.touchSQL) { statement in
+                try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.bind(2, expiresAt)
+                try statement.bind(3, now)
+                try statement.run()
+            }
+            return connection.changes > 0
+        }
     }
 
     public func delete(_ key: SessionStorageKey) async throws {
-        try await write("DELETE FROM \(Self.table) WHERE key_hash = ?1", [Self.blob(key)])
+        try await write { connection in
+            try connection.withStatement(Self.deleteSQL) { statement in
+                try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.run()
+            }
+        }
     }
 
     public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
-        let connections = try await connections()
-        let now = SQLiteData.integer(Int(clock()))
-        do {
-            // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
-            let rows = try await connections.writes.submit([
-                .init("DELETE FROM \(Self.table) WHERE key_hash = ?1 AND expires_at <= ?2", [Self.blob(new), now]),
-                .init("UPDATE \(Self.table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3", [Self.blob(old), Self.blob(new), now]),
-                Self.changes,
-            ])
-            return (rows.first?.column("changed")?.integer ?? 0) > 0
-        } catch let error as SQLiteError where Self.isUniqueViolation(error) {
-            throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
-        } catch {
-            throw Self.wrap(error)
+        let now = clock()
+        // An expired session under the new key may be replaced; a live one makes the UPDATE fail.
+        return try await write(atomic: true) { connection in
+            try connection.withStatement(Self.deleteExpiredKeySQL) { statement in
+                try new.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                try statement.bind(2, now)
+                try statement.run()
+            }
+            do {
+                try connection.withStatement(Self.renameSQL) { statement in
+                    try old.withUnsafeBytes { try statement.bind(1, blob: $0) }
+                    try new.withUnsafeBytes { try statement.bind(2, blob: $0) }
+                    try statement.bind(3, now)
+                    try statement.run()
+                }
+            } catch let error as SQLiteCallError where error.isConstraintViolation {
+                throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
+            }
+            return connection.changes > 0
         }
     }
 
     public func removeExpired() async throws -> Int {
-        let connections = try await connections()
-        let now = SQLiteData.integer(Int(clock()))
-        let batch = max(1, configuration.cleanupBatchSize)
+        let now = clock()
+        let batch = Int64(max(1, configuration.cleanupBatchSize))
         var removed = 0
         while true {
-            let count = try await write(connections, """
-                DELETE FROM \(Self.table) WHERE rowid IN (SELECT rowid FROM \(Self.table) WHERE expires_at <= ?1 LIMIT ?2) RETURNING 1
-                """, [now, .integer(batch)]) { $0.count }
+            let count = try await write { connection in
+                try connection.withStatement(Self.removeExpiredSQL) { statement in
+                    try statement.bind(1, now)
+                    try statement.bind(2, batch)
+                    try statement.run()
+                }
+                return connection.changes
+            }
             removed += count
             if count < batch { return removed }
             await Task.yield()
@@ -370,101 +441,74 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     // MARK: SessionUserIndex
 
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
-        let connections = try await connections()
-        let rows = try await read(connections, """
-            SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
-            FROM \(Self.table) WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, key_hash
-            """, [.text(userID), .integer(Int(clock()))])
-        return try rows.map { row in
-            guard let keyBytes = row.column("key_hash")?.blob, let key = SessionStorageKey(bytes: keyBytes.readableBytesView) else {
-                throw Self.corrupt
+        let now = clock()
+        return try await read { connection in
+            try connection.withStatement(Self.userSessionsSQL) { statement in
+                try statement.bind(1, userID)
+                try statement.bind(2, now)
+                var sessions: [UserSessionInfo] = []
+                while try statement.step() {
+                    guard let key = statement.withBlob(0, { SessionStorageKey(bytes: $0) }) ?? nil else { throw Self.corrupt }
+                    sessions.append(UserSessionInfo(
+                        key: key,
+                        createdAt: try Self.integer(statement, 1),
+                        lastSeenAt: try Self.integer(statement, 2),
+                        expiresAt: try Self.integer(statement, 3),
+                        absoluteExpiresAt: try Self.integer(statement, 4),
+                        userAgent: statement.text(5),
+                        ipAddress: statement.text(6)
+                    ))
+                }
+                return sessions
             }
-            return UserSessionInfo(
-                key: key,
-                createdAt: try Self.integer(row, "created_at"),
-                lastSeenAt: try Self.integer(row, "last_seen_at"),
-                expiresAt: try Self.integer(row, "expires_at"),
-                absoluteExpiresAt: try Self.integer(row, "absolute_expires_at"),
-                userAgent: row.column("user_agent")?.string,
-                ipAddress: row.column("ip_address")?.string
-            )
         }
     }
 
     public func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
-        let connections = try await connections()
         let now = clock()
-        return try await write(connections, """
-            DELETE FROM \(Self.table) WHERE user_id = ?1 AND (?2 IS NULL OR key_hash <> ?2) RETURNING expires_at
-            """, [.text(userID), except.map(Self.blob) ?? .null]) { rows in
-            rows.filter { ($0.column("expires_at")?.integer).map { Int64($0) > now } ?? false }.count
+        return try await write { connection in
+            try connection.withStatement(Self.revokeSQL) { statement in
+                try statement.bind(1, userID)
+                if let except {
+                    try except.withUnsafeBytes { try statement.bind(2, blob: $0) }
+                } else {
+                    try statement.bindNull(2)
+                }
+                // Every row is deleted; the count is of the sessions that were still live.
+                var live = 0
+                while try statement.step() {
+                    if let expiresAt = statement.int64(0), expiresAt > now { live += 1 }
+                }
+                return live
+            }
         }
     }
 
     // MARK: Helpers
 
-    /// Runs a read-only statement on a reader connection (for extensions in other files).
-    func query(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
-        try await read(try await connections(), sql, binds)
-    }
-
     /// The store's clock.
     func now() -> Int64 { clock() }
 
-    /// Runs a write statement through the write queue.
-    private func write(_ sql: String, _ binds: [SQLiteData]) async throws {
-        try await submit(try await connections(), [.init(sql, binds)]) { _ in }
-    }
-
-    /// `SELECT changes()`, run right after a write in the same job: whether it changed a row.
-    ///
-    /// The hot writes learn this from `changes()` instead of `RETURNING`: SQLite runs a `RETURNING`
-    /// clause as a trigger, which makes the statement open a statement journal inside the group
-    /// commit's transaction; freeing that journal after every write made the writer thread's
-    /// allocator return memory to the kernel (an `madvise` per write, measured), and the TLB
-    /// shootdowns that follow cost every core. Without it, SQLite /write served 35-45 % more
-    /// requests in the HTTP benchmark.
-    private static let changes = SQLiteWriteQueue.Statement("SELECT changes() AS changed")
-
-    /// Runs one write statement and `SELECT changes()` through the write queue; `true` if the
-    /// statement changed (inserted, updated) a row.
-    private func writeChangingRows(_ sql: String, _ binds: [SQLiteData]) async throws -> Bool {
-        try await submit(try await connections(), [.init(sql, binds), Self.changes]) { rows in
-            (rows.first?.column("changed")?.integer ?? 0) > 0
-        }
-    }
-
-    /// Runs a write statement through the write queue and reduces its rows to `Result`.
-    private func write<Result>(
-        _ connections: OpenConnections, _ sql: String, _ binds: [SQLiteData],
-        _ reduce: ([SQLiteRow]) -> Result
-    ) async throws -> Result {
-        try await submit(connections, [.init(sql, binds)], reduce)
-    }
-
-    /// Runs statements, one write, through the write queue and reduces the last one's rows to `Result`.
-    private func submit<Result>(
-        _ connections: OpenConnections, _ statements: [SQLiteWriteQueue.Statement],
-        _ reduce: ([SQLiteRow]) -> Result
-    ) async throws -> Result {
+    /// Runs `body` on a reader connection, on the calling thread (on the writer's thread, between
+    /// write batches, when the store has no readers). For extensions in other files.
+    func read<Value: Sendable>(_ body: @escaping @Sendable (SQLiteRawConnection) throws -> Value) async throws -> Value {
+        let connections = try await connections()
         do {
-            return reduce(try await connections.writes.submit(statements))
+            if let readers = connections.readers {
+                return try await readers.read(body)
+            }
+            return try await connections.writer.perform(body)
         } catch {
             throw Self.wrap(error)
         }
     }
 
-    /// Runs a read-only statement on the next reader connection. A reader's thread runs one
-    /// statement at a time, so reads need not check it out; without readers, the writer serves
-    /// reads between write batches.
-    private func read(_ connections: OpenConnections, _ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
+    /// Runs `body` on the writer connection, alone or with other queued writes in one
+    /// transaction, and returns its result once committed; an `atomic` body commits all or nothing.
+    private func write<Value: Sendable>(atomic: Bool = false, _ body: @escaping @Sendable (SQLiteRawConnection) throws -> Value) async throws -> Value {
+        let connections = try await connections()
         do {
-            if connections.readers === connections.writer {
-                return try await connections.readers.withConnection { try await $0.query(sql, binds) }
-            }
-            let readers = connections.readers.connections
-            let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-            return try await readers[Int(UInt(bitPattern: index) % UInt(readers.count))].query(sql, binds)
+            return try await connections.writer.perform(atomic: atomic, body)
         } catch {
             throw Self.wrap(error)
         }
@@ -472,26 +516,18 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     private static func wrap(_ error: any Error) -> any Error {
         if error is SessionStoreError || error is CancellationError { return error }
-        return SessionStoreError(.unavailable, "SQLite session store: \(error)")
-    }
-
-    private static func isUniqueViolation(_ error: SQLiteError) -> Bool {
-        switch error.reason {
-        case .constraint, .constraintPrimaryKeyFailed, .constraintUniqueFailed: return true
-        default: return false
+        if let error = error as? SQLiteCallError, error.message.hasPrefix(corruptRecordMessage) {
+            return SessionStoreError(.corruptRecord, "SQLite session store: \(error)")
         }
+        return SessionStoreError(.unavailable, "SQLite session store: \(error)")
     }
 
     private static var corrupt: SessionStoreError {
         SessionStoreError(.corruptRecord, "a stored session row could not be read")
     }
 
-    private static func blob(_ key: SessionStorageKey) -> SQLiteData { .blob(ByteBuffer(bytes: key.bytes)) }
-
-    private static func text(_ string: String?) -> SQLiteData { string.map { .text($0) } ?? .null }
-
-    private static func integer(_ row: SQLiteRow, _ column: String) throws -> Int64 {
-        guard let value = row.column(column)?.integer else { throw corrupt }
-        return Int64(value)
+    private static func integer(_ statement: SQLitePreparedStatement, _ column: Int32) throws -> Int64 {
+        guard let value = statement.int64(column) else { throw corrupt }
+        return value
     }
 }

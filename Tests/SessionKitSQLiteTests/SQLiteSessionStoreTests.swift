@@ -119,6 +119,31 @@ struct SQLiteSessionStoreTests {
         }
     }
 
+    @Test func aCorruptRecordIsReportedAsSuchAndHarmsNoOtherSession() async throws {
+        try await Self.withStores { stores in
+            let store = stores.make(file: "corrupt")
+            let now = systemSessionClock()
+            let broken = SessionID().storageKey, intact = SessionID().storageKey
+            try await store.create(broken, Self.session(now))
+            try await store.create(intact, Self.session(now))
+            // Another connection damages one row's blob (a truncated record).
+            let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/corrupt.sqlite"))
+            _ = try await connection.query("PRAGMA busy_timeout = 5000")
+            _ = try await connection.query("UPDATE sessionkit_sessions SET data = x'01' WHERE key_hash = ?1", [.blob(.init(bytes: broken.bytes))])
+            try await connection.close()
+            let delta = SessionDelta.update(set: ["m": SessionValue(json: Array("2".utf8))], remove: [])
+            await #expect { try await store.load(broken) } throws: { ($0 as? SessionStoreError)?.code == .corruptRecord }
+            await #expect { try await store.apply(delta, to: broken, expiresAt: now + 600) } throws: { ($0 as? SessionStoreError)?.code == .corruptRecord }
+            // The other session reads and writes as before, alone or in a batch with the failing write.
+            #expect(try await store.apply(delta, to: intact, expiresAt: now + 600))
+            let failing = Task { try await store.apply(delta, to: broken, expiresAt: now + 600) }
+            let succeeding = Task { try await store.apply(delta, to: intact, expiresAt: now + 600) }
+            #expect(try await succeeding.value)
+            await #expect(throws: SessionStoreError.self) { try await failing.value }
+            #expect(try await store.load(intact)?.values["m"] == SessionValue(json: Array("2".utf8)))
+        }
+    }
+
     @Test func cleanupRunsInBatches() async throws {
         try await Self.withStores { stores in
             let clock = ContractClock()

@@ -52,7 +52,12 @@ public struct SessionStorageKey: Sendable, Hashable, CustomStringConvertible {
 
     /// The key's 32 bytes.
     public var bytes: [UInt8] {
-        withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { Array($0) }
+        Swift.withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian)) { Array($0) }
+    }
+
+    /// Lends the key's 32 bytes without allocating (for stores that bind them as a parameter).
+    package func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try Swift.withUnsafeBytes(of: (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian), body)
     }
 
     /// The key as 64 lower-case hexadecimal digits.
