@@ -57,14 +57,15 @@ if withNIO {
 
 if withSQLite {
     products.append(.library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]))
-    dependencies.append(.package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.10.0"))
+    // The store calls SQLite's C API through sqlite-nio's copy of SQLite (its VaporCSQLite module,
+    // named as of 1.13); SQLiteNIO itself serves the tests.
+    dependencies.append(.package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.0"))
     targets += [
         .target(
             name: "SessionKitSQLite",
             dependencies: [
                 "SessionKit",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
