@@ -11,12 +11,16 @@ import VaporCSQLite
 /// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
 /// an update whose row is gone or expired changes nothing and reports `false` (read from the
-/// connection's change count right after it). Writes go through one writer connection on a thread
-/// of its own; reads run on the caller's thread on a few reader connections (WAL lets them read
-/// while it writes). Writes that arrive while the writer is busy are committed together in one
+/// connection's change count right after it).
+///
+/// The store calls SQLite's C API directly (the copy sqlite-nio builds) and keeps its statements
+/// prepared. Reads run on the caller's thread on a few reader connections (WAL lets them read
+/// while a write goes on). Writes go through one writer connection, run by the caller that finds it
+/// idle; writes that arrive meanwhile wait, suspended, and are committed together in one
 /// transaction (group commit), each with its own result; every write has committed when it
-/// returns. The store calls SQLite's C API directly (the copy sqlite-nio builds) and keeps its
-/// statements prepared.
+/// returns. Checkpoints, which `fsync`, run on a thread of their own. Another process writing the
+/// same file makes a write wait for its lock, on the caller's thread, up to
+/// ``SQLiteSessionStoreConfiguration/busyTimeout``.
 /// The schema is created or migrated at start-up and versioned with `PRAGMA user_version`.
 /// `synchronous = NORMAL`: a power loss may drop the last writes, never corrupt the file.
 ///

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Settings of ``SQLiteSessionStore``.
 ///
 /// ```swift
@@ -6,8 +8,10 @@
 public struct SQLiteSessionStoreConfiguration: Sendable {
     /// The database file (created when missing); prefer an absolute path.
     public var path: String
-    /// Connections used for reads besides the one writer connection (WAL lets them read while it writes),
-    /// each with a thread of its own; reads are spread over them in turn.
+    /// Connections used for reads besides the one writer connection (WAL lets them read while it
+    /// writes); each read takes an idle one and runs on the caller's thread, so this many reads run
+    /// at once. The default is one per core (at least two), as many as Swift's cooperative threads.
+    /// With none, the writer connection serves reads between writes.
     public var readerCount: Int
     /// How long a statement waits for a lock held by another connection or process.
     public var busyTimeout: Duration
@@ -19,7 +23,7 @@ public struct SQLiteSessionStoreConfiguration: Sendable {
 
     public init(
         path: String,
-        readerCount: Int = 2,
+        readerCount: Int = Swift.max(2, System.coreCount),
         busyTimeout: Duration = .seconds(5),
         cleanupInterval: Duration = .seconds(60),
         cleanupBatchSize: Int = 1000
