@@ -1,6 +1,7 @@
 import Foundation
 import SessionKit
 @testable import SessionKitSQLite
+import Synchronization
 import Testing
 
 @Suite("SQLiteWriter")
@@ -226,6 +227,34 @@ struct SQLiteWriterTests {
             #expect(try await Self.counter(writer) == 201)
             #expect(!writer.isBusy)
             #expect(writer.queuedCount == 0)
+        }
+    }
+
+    @Test func aTurnTakenFirstGoesAheadOfTheQueuedWritesAndIsNeverShared() async throws {
+        try await Self.withWriter { writer in
+            let release = try await writer.holdTurn()
+            let writes = (0..<3).map { _ in Task { try await writer.perform(Self.increment.body) } }
+            try await Self.waitUntil { writer.queuedCount == 3 }
+            // Queued last, served first: the writes see what it wrote.
+            let taken = writer.takeTurnFirst {
+                try? Self.run("UPDATE c SET n = 1000", on: writer.connection)
+                writer.handOn()
+            }
+            #expect(taken)
+            #expect(writer.queuedCount == 4)
+            release()
+            var results: [Int] = []
+            for write in writes { results.append(try await write.value) }
+            #expect(results.sorted() == [1001, 1002, 1003])
+            // On an idle writer it runs at once, and the writer stays busy until it hands on.
+            let ran = Mutex(false)
+            #expect(writer.takeTurnFirst { ran.withLock { $0 = true } })
+            #expect(ran.withLock { $0 })
+            #expect(writer.isBusy)
+            writer.handOn()
+            #expect(!writer.isBusy)
+            await writer.close()
+            #expect(!writer.takeTurnFirst { Issue.record("ran after close") })
         }
     }
 }
