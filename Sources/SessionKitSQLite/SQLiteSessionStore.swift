@@ -346,19 +346,20 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         let now = clock()
         let sql: String
         var data: [UInt8]?
-        var userID: String?
+        // `?5`, the new `user_id` (NULL when the session has none), in the statements that set it.
+        var userID: String??
         switch delta {
         case .replaceAll(let values):
             sql = Self.replaceSQL
             data = SessionRecordCoding.encode(values)
-            userID = StoredSession.userID(from: values[StoredSession.userIDKey])
+            userID = .some(StoredSession.userID(from: values[StoredSession.userIDKey]))
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             sql = Self.touchSQL
         case .update(let set, let remove):
             data = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
             if let value = set[StoredSession.userIDKey] {
                 sql = Self.mergeSettingUserSQL
-                userID = StoredSession.userID(from: value)
+                userID = .some(StoredSession.userID(from: value))
             } else if remove.contains(StoredSession.userIDKey) {
                 sql = Self.mergeClearingUserSQL
             } else {
@@ -371,7 +372,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                 try statement.bind(2, expiresAt)
                 try statement.bind(3, now)
                 if let data { try statement.bind(4, blob: data) }
-                if sql == Self.replaceSQL || sql == Self.mergeSettingUserSQL { try statement.bind(5, userID) }
+                if let userID { try statement.bind(5, userID) }
                 try statement.run()
             }
             return connection.changes > 0
