@@ -122,9 +122,6 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     private func connections() async throws -> OpenConnections {
-        if case .opening(let task) = state.withLock({ $0 }), let open = try? await task.value {
-            return open
-        }
         let task: Task<OpenConnections, any Error>? = state.withLock { state in
             switch state {
             case .closed: return nil
