@@ -27,6 +27,7 @@ public enum SessionStoreContract {
         SessionStoreContractCheck("noResurrection", noResurrection),
         SessionStoreContractCheck("expiry", expiry),
         SessionStoreContractCheck("cleanup", cleanup),
+        SessionStoreContractCheck("cleanupFollowsMovedDeadlines", cleanupFollowsMovedDeadlines),
         SessionStoreContractCheck("concurrentApplies", concurrentApplies),
         SessionStoreContractCheck("deleteRacingSlowUpdate", deleteRacingSlowUpdate),
         SessionStoreContractCheck("rename", rename),
@@ -236,6 +237,46 @@ public enum SessionStoreContract {
         }
         context.clock.advance(by: 1000)
         try context.expect(try await store.removeExpired() == 15, "cleanup must remove the rest once expired")
+    }
+
+    /// Cleanup goes by each session's current deadline, after writes and touches moved it later
+    /// (the session stays) or earlier (it goes at the new deadline), also after a cleanup looked at it.
+    static func cleanupFollowsMovedDeadlines(_ context: SessionStoreContractContext) async throws {
+        let store = try await context.makeStore()
+        let start = context.now
+        let written = SessionID().storageKey, touched = SessionID().storageKey
+        let shortenedByWrite = SessionID().storageKey, shortenedByTouch = SessionID().storageKey
+        try await store.create(written, newSession(context, ["w": json("1")], idle: 100))
+        try await store.create(touched, newSession(context, ["t": json("1")], idle: 100))
+        try await store.create(shortenedByWrite, newSession(context, ["s": json("1")], idle: 1000))
+        try await store.create(shortenedByTouch, newSession(context, ["s": json("1")], idle: 1000))
+        context.clock.advance(by: 50)
+        let change = SessionDelta.update(set: ["w": json("2")], remove: [])
+        try context.expect(try await store.apply(change, to: written, expiresAt: start + 250), "apply to a live session")
+        try context.expect(try await store.touch(touched, expiresAt: start + 250), "touch of a live session")
+        try context.expect(try await store.apply(change, to: shortenedByWrite, expiresAt: start + 100), "apply to a live session")
+        try context.expect(try await store.touch(shortenedByTouch, expiresAt: start + 100), "touch of a live session")
+
+        context.clock.advance(by: 60)   // start + 110: past the first deadlines of all four
+        var removed = try await store.removeExpired()
+        try context.expect(removed == 2, "cleanup must remove the two sessions whose deadline moved earlier, removed \(removed)")
+        try context.expect(try await store.load(shortenedByWrite) == nil, "a session past its shortened deadline must be gone")
+        try context.expect(try await store.load(shortenedByTouch) == nil, "a session past its shortened deadline must be gone")
+        try context.expect(jsonText(try await store.load(written)?.values["w"]) == "2", "a session whose deadline moved later must survive cleanup")
+        try context.expect(try await store.load(touched) != nil, "a session touched to a later deadline must survive cleanup")
+        try context.expect(try await store.removeExpired() == 0, "a second cleanup must remove nothing")
+
+        // Moved again, after a cleanup has looked at it.
+        context.clock.advance(by: 100)  // start + 210
+        try context.expect(try await store.touch(written, expiresAt: start + 310), "touch of a live session")
+        context.clock.advance(by: 50)   // start + 260
+        removed = try await store.removeExpired()
+        try context.expect(removed == 1, "cleanup must remove only the session past its deadline, removed \(removed)")
+        try context.expect(try await store.load(touched) == nil, "a session past its deadline must be gone")
+        try context.expect(try await store.load(written) != nil, "a session touched again must survive cleanup")
+        context.clock.advance(by: 60)   // start + 320
+        removed = try await store.removeExpired()
+        try context.expect(removed == 1, "cleanup must remove the last session once it expired, removed \(removed)")
     }
 
     static func concurrentApplies(_ context: SessionStoreContractContext) async throws {

@@ -9,12 +9,18 @@ import Testing
 struct SessionStoreContractTests {
     enum Bug: String, Sendable, CaseIterable {
         case none, resurrects, losesUpdates, ignoresExpiry, renameKeepsOld, cleanupRemovesLive, createOverwrites, noIndexOnRename
+        /// Cleanup goes by the deadline a session was created with, not the one writes moved it to.
+        case cleanupByFirstDeadline
+        /// Cleanup never looks at a session before its first deadline, even when a write brought it earlier.
+        case cleanupMissesShortenedDeadlines
     }
 
     final class DictionaryStore: SessionUserIndex {
         let bug: Bug
         let clock: @Sendable () -> Int64
         let sessions = Mutex<[SessionStorageKey: StoredSession]>([:])
+        /// Each session's deadline when it was created, for the cleanup bugs.
+        let firstDeadlines = Mutex<[SessionStorageKey: Int64]>([:])
 
         init(bug: Bug, clock: @escaping @Sendable () -> Int64) {
             self.bug = bug
@@ -39,6 +45,7 @@ struct SessionStoreContractTests {
                 if bug != .createOverwrites, live(sessions[key], now) != nil { throw SessionStoreError(.alreadyExists, "exists") }
                 sessions[key] = session
             }
+            firstDeadlines.withLock { $0[key] = session.expiresAt }
         }
 
         func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
@@ -102,8 +109,17 @@ struct SessionStoreContractTests {
 
         func removeExpired() async throws -> Int {
             let now = clock()
+            let firstDeadlines = firstDeadlines.withLock { $0 }
             return sessions.withLock { sessions in
-                let expired = sessions.filter { bug == .cleanupRemovesLive || $0.value.expiresAt <= now }.map(\.key)
+                let expired = sessions.filter { key, session in
+                    let first = firstDeadlines[key] ?? session.expiresAt
+                    switch bug {
+                    case .cleanupRemovesLive: return true
+                    case .cleanupByFirstDeadline: return first <= now
+                    case .cleanupMissesShortenedDeadlines: return max(first, session.expiresAt) <= now
+                    default: return session.expiresAt <= now
+                    }
+                }.map(\.key)
                 for key in expired { sessions[key] = nil }
                 return expired.count
             }
@@ -146,6 +162,8 @@ struct SessionStoreContractTests {
         (.cleanupRemovesLive, "cleanup"),
         (.createOverwrites, "createOnExistingKeyFails"),
         (.noIndexOnRename, "userIndex"),
+        (.cleanupByFirstDeadline, "cleanupFollowsMovedDeadlines"),
+        (.cleanupMissesShortenedDeadlines, "cleanupFollowsMovedDeadlines"),
     ])
     func eachBugIsCaught(_ bug: Bug, _ checkName: String) async throws {
         let check = try #require(SessionStoreContract.allChecks.first { $0.name == checkName })
