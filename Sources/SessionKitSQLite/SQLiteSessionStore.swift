@@ -7,7 +7,10 @@ import VaporCSQLite
 /// The embedded default for server-side sessions: one SQLite file in WAL mode.
 ///
 /// One table keyed by the storage key (a SHA-256, as a BLOB primary key) holds each session's
-/// values as one compact BLOB next to indexed `expires_at` and `user_id` columns. Every write
+/// values as one compact BLOB next to its deadlines and an indexed `user_id`. Cleanup finds expired
+/// rows through an indexed `sweep_at`, a deadline that never runs later than `expires_at` and moves
+/// only when cleanup passes it or a write brings `expires_at` before it (a trigger), so the
+/// common write, which pushes `expires_at` later, rewrites no index entry. Every write
 /// is a single SQL statement, so SQLite makes each atomic: a key-level delta is merged into the
 /// stored BLOB inside its `UPDATE` by a function the store registers on its writer connection, and
 /// an update whose row is gone or expired changes nothing and reports `false` (read from the
@@ -57,7 +60,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     /// The schema version this code writes (`PRAGMA user_version`).
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     static let table = "sessionkit_sessions"
     static let applyFunctionName = "sessionkit_apply_delta"
 
@@ -209,13 +212,23 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                         absolute_expires_at INTEGER NOT NULL,
                         user_id TEXT,
                         user_agent TEXT,
-                        ip_address TEXT
+                        ip_address TEXT,
+                        sweep_at INTEGER NOT NULL DEFAULT 0
                     );
-                    CREATE INDEX \(table)_expires_at ON \(table) (expires_at);
                     CREATE INDEX \(table)_user_id ON \(table) (user_id, created_at) WHERE user_id IS NOT NULL;
                     """)
+            } else if version < 2 {
+                // Version 1 indexed `expires_at` itself, which every write moves.
+                try connection.execute("""
+                    ALTER TABLE \(table) ADD COLUMN sweep_at INTEGER NOT NULL DEFAULT 0;
+                    UPDATE \(table) SET sweep_at = expires_at;
+                    DROP INDEX IF EXISTS \(table)_expires_at;
+                    """)
             }
-            // Later versions: `if version < 2 { ALTER TABLE ... }`.
+            if version < 2 {
+                try connection.execute(sweepSchema)
+            }
+            // Later versions: `if version < 3 { ALTER TABLE ... }`.
             try connection.execute("PRAGMA user_version = \(schemaVersion)")
             try connection.execute("COMMIT")
         } catch {
@@ -223,6 +236,19 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             throw error
         }
     }
+
+    /// The index cleanup searches, and the trigger that keeps `sweep_at <= expires_at`: it fires
+    /// only when a write brings `expires_at` before `sweep_at` (a shorter lifetime), so the usual
+    /// write, which moves `expires_at` later, leaves the index alone. A row inserted without
+    /// `sweep_at` (0) is looked at by the next cleanup.
+    private static let sweepSchema = """
+        CREATE INDEX \(table)_sweep_at ON \(table) (sweep_at);
+        CREATE TRIGGER \(table)_sweep_at_follows_expiry AFTER UPDATE OF expires_at ON \(table)
+        WHEN NEW.expires_at < NEW.sweep_at
+        BEGIN
+            UPDATE \(table) SET sweep_at = NEW.expires_at WHERE rowid = NEW.rowid;
+        END;
+        """
 
     /// `sessionkit_apply_delta(data, delta)`: the stored values with a delta (values to set, and in
     /// the trailer the keys to remove) merged in. Entries that stay are copied as they are.
@@ -260,12 +286,13 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         FROM \(table) WHERE key_hash = ?1 AND expires_at > ?2
         """
     private static let createSQL = """
-        INSERT INTO \(table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        INSERT INTO \(table) (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id, user_agent, ip_address, sweep_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?5)
         ON CONFLICT (key_hash) DO UPDATE SET
             data = excluded.data, created_at = excluded.created_at, last_seen_at = excluded.last_seen_at,
             expires_at = excluded.expires_at, absolute_expires_at = excluded.absolute_expires_at,
-            user_id = excluded.user_id, user_agent = excluded.user_agent, ip_address = excluded.ip_address
+            user_id = excluded.user_id, user_agent = excluded.user_agent, ip_address = excluded.ip_address,
+            sweep_at = excluded.sweep_at
         WHERE \(table).expires_at <= ?10
         """
     /// An update of a live session: `?1` key, `?2` new deadline, `?3` now, then the assignments' parameters.
@@ -283,8 +310,14 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private static let deleteSQL = "DELETE FROM \(table) WHERE key_hash = ?1"
     private static let deleteExpiredKeySQL = "DELETE FROM \(table) WHERE key_hash = ?1 AND expires_at <= ?2"
     private static let renameSQL = "UPDATE \(table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3"
+    /// Live sessions whose sweep time has passed (their deadline moved later since): the next
+    /// look is at their deadline.
+    private static let resweepSQL = """
+        UPDATE \(table) SET sweep_at = expires_at
+        WHERE rowid IN (SELECT rowid FROM \(table) WHERE sweep_at <= ?1 AND expires_at > ?1 LIMIT ?2)
+        """
     private static let removeExpiredSQL = """
-        DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE expires_at <= ?1 LIMIT ?2)
+        DELETE FROM \(table) WHERE rowid IN (SELECT rowid FROM \(table) WHERE sweep_at <= ?1 AND expires_at <= ?1 LIMIT ?2)
         """
     private static let userSessionsSQL = """
         SELECT key_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
@@ -424,18 +457,27 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     public func removeExpired() async throws -> Int {
         let now = clock()
         let batch = Int64(max(1, configuration.cleanupBatchSize))
-        var removed = 0
+        // Both passes visit only rows whose sweep time has passed: first the live ones among them
+        // get their deadline as the next sweep time, then the expired ones are deleted.
+        _ = try await runInBatches(Self.resweepSQL, now: now, batch: batch)
+        return try await runInBatches(Self.removeExpiredSQL, now: now, batch: batch)
+    }
+
+    /// Runs `sql` (`?1` now, `?2` the batch size) one write at a time until a batch changes fewer
+    /// rows than `batch`; returns the rows changed.
+    private func runInBatches(_ sql: String, now: Int64, batch: Int64) async throws -> Int {
+        var changed = 0
         while true {
             let count = try await write { connection in
-                try connection.withStatement(Self.removeExpiredSQL) { statement in
+                try connection.withStatement(sql) { statement in
                     try statement.bind(1, now)
                     try statement.bind(2, batch)
                     try statement.run()
                 }
                 return connection.changes
             }
-            removed += count
-            if count < batch { return removed }
+            changed += count
+            if count < batch { return changed }
             await Task.yield()
         }
     }

@@ -87,10 +87,11 @@ struct SQLiteSessionStoreTests {
                 #expect(mode == "wal")
                 let indexes = try await connection.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessionkit_sessions'")
                 let names = Set(indexes.compactMap { $0.column("name")?.string })
-                #expect(names.contains("sessionkit_sessions_expires_at"))
-                #expect(names.contains("sessionkit_sessions_user_id"))
-                let plan = try await connection.query("EXPLAIN QUERY PLAN SELECT rowid FROM sessionkit_sessions WHERE expires_at <= 5 LIMIT 1000")
-                #expect(plan.contains { ($0.column("detail")?.string ?? "").contains("sessionkit_sessions_expires_at") })
+                #expect(names == ["sessionkit_sessions_sweep_at", "sessionkit_sessions_user_id", "sqlite_autoindex_sessionkit_sessions_1"])
+                let triggers = try await connection.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'sessionkit_sessions'")
+                #expect(triggers.compactMap { $0.column("name")?.string } == ["sessionkit_sessions_sweep_at_follows_expiry"])
+                let plan = try await connection.query("EXPLAIN QUERY PLAN SELECT rowid FROM sessionkit_sessions WHERE sweep_at <= 5 AND expires_at <= 5 LIMIT 1000")
+                #expect(plan.contains { ($0.column("detail")?.string ?? "").contains("sessionkit_sessions_sweep_at") })
                 let userPlan = try await connection.query("EXPLAIN QUERY PLAN SELECT key_hash FROM sessionkit_sessions WHERE user_id = 'u' AND expires_at > 5 ORDER BY created_at")
                 #expect(userPlan.contains { ($0.column("detail")?.string ?? "").contains("sessionkit_sessions_user_id") })
                 // A database from a newer SessionKit is refused, not damaged.
@@ -102,6 +103,106 @@ struct SQLiteSessionStoreTests {
             try await connection.close()
             let newer = stores.make(file: "schema")
             await #expect(throws: SessionStoreError.self) { try await newer.migrate() }
+        }
+    }
+
+    /// The version 1 schema, as SessionKit wrote it before `sweep_at`.
+    static let version1Schema = """
+        CREATE TABLE sessionkit_sessions (
+            key_hash BLOB NOT NULL PRIMARY KEY,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            absolute_expires_at INTEGER NOT NULL,
+            user_id TEXT,
+            user_agent TEXT,
+            ip_address TEXT
+        );
+        CREATE INDEX sessionkit_sessions_expires_at ON sessionkit_sessions (expires_at);
+        CREATE INDEX sessionkit_sessions_user_id ON sessionkit_sessions (user_id, created_at) WHERE user_id IS NOT NULL;
+        PRAGMA user_version = 1;
+        """
+
+    @Test func migratesAVersion1DatabaseKeepingItsSessions() async throws {
+        try await Self.withStores { stores in
+            let clock = ContractClock()
+            let now = clock.now
+            let live = SessionID().storageKey, expired = SessionID().storageKey
+            let data = SessionRecordCoding.encode(["n": SessionValue(json: Array("7".utf8))])
+            let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/v1.sqlite"))
+            do {
+                for statement in Self.version1Schema.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                    _ = try await connection.query(statement)
+                }
+                for (key, expiresAt, user) in [(live, now + 100, "alice"), (expired, now + 10, "bob")] {
+                    _ = try await connection.query("""
+                        INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id)
+                        VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)
+                        """, [.blob(.init(bytes: key.bytes)), .blob(.init(bytes: data)), .integer(Int(now)), .integer(Int(expiresAt)), .integer(Int(now + 86_400)), .text(user)])
+                }
+            } catch {
+                try await connection.close()
+                throw error
+            }
+            try await connection.close()
+
+            let store = stores.make(file: "v1", clock: clock.function)
+            #expect(try await store.load(live)?.values["n"] == SessionValue(json: Array("7".utf8)))
+            #expect(try await store.sessions(ofUser: "alice").map(\.key) == [live])
+            clock.advance(by: 50)
+            #expect(try await store.touch(live, expiresAt: clock.now + 100))
+            #expect(try await store.removeExpired() == 1)
+            #expect(try await store.load(expired) == nil)
+            #expect(try await store.load(live) != nil)
+            try await store.close()
+
+            let check = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/v1.sqlite"))
+            do {
+                #expect(try await check.query("PRAGMA user_version").first?.columns.first?.data.integer == SQLiteSessionStore.schemaVersion)
+                let indexes = try await check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessionkit_sessions'")
+                #expect(!indexes.contains { $0.column("name")?.string == "sessionkit_sessions_expires_at" })
+                // The migrated row was given its deadline as its sweep time (not 0, which would make
+                // the first cleanup look at every row).
+                let sweep = try await check.query("SELECT sweep_at FROM sessionkit_sessions WHERE key_hash = ?1", [.blob(.init(bytes: live.bytes))])
+                #expect(sweep.first?.column("sweep_at")?.integer == Int(now + 100))
+            } catch {
+                try await check.close()
+                throw error
+            }
+            try await check.close()
+        }
+    }
+
+    @Test func writesThatMoveTheDeadlineLaterLeaveTheSweepTimeAlone() async throws {
+        try await Self.withStores { stores in
+            let clock = ContractClock()
+            let store = stores.make(file: "sweep", clock: clock.function)
+            let key = SessionID().storageKey
+            let start = clock.now
+            try await store.create(key, Self.session(start, idle: 100))
+            let change = SessionDelta.update(set: ["m": SessionValue(json: Array("1".utf8))], remove: [])
+            func sweepAt() async throws -> Int? {
+                let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/sweep.sqlite"))
+                let rows = try await connection.query("SELECT sweep_at, expires_at FROM sessionkit_sessions")
+                try await connection.close()
+                return rows.first?.column("sweep_at")?.integer
+            }
+            #expect(try await sweepAt() == Int(start + 100))
+            clock.advance(by: 10)
+            #expect(try await store.apply(change, to: key, expiresAt: start + 300))
+            #expect(try await store.touch(key, expiresAt: start + 400))
+            #expect(try await sweepAt() == Int(start + 100))
+            // A shorter deadline brings the sweep time with it.
+            #expect(try await store.apply(change, to: key, expiresAt: start + 50))
+            #expect(try await sweepAt() == Int(start + 50))
+            #expect(try await store.touch(key, expiresAt: start + 40))
+            #expect(try await sweepAt() == Int(start + 40))
+            // Cleanup after the sweep time, before the deadline: the next sweep time is the deadline.
+            #expect(try await store.touch(key, expiresAt: start + 500))
+            clock.advance(by: 40)
+            #expect(try await store.removeExpired() == 0)
+            #expect(try await sweepAt() == Int(start + 500))
         }
     }
 
