@@ -41,8 +41,9 @@ struct SQLiteSessionStoreBenchmarks {
                 _ = try await raw.query("PRAGMA busy_timeout = 5000")
                 _ = try await raw.query("""
                     WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 900000)
-                    INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at)
-                    SELECT randomblob(32), ?1, ?2, ?2, CASE WHEN i <= 100000 THEN ?2 + 60 ELSE ?2 + 3600 END, ?2 + 86400 FROM c
+                    INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, sweep_at)
+                    SELECT randomblob(32), ?1, ?2, ?2, CASE WHEN i <= 100000 THEN ?2 + 60 ELSE ?2 + 3600 END, ?2 + 86400,
+                        CASE WHEN i <= 100000 THEN ?2 + 60 ELSE ?2 + 3600 END FROM c
                     """, [.blob(ByteBuffer(bytes: SessionRecordCoding.encode(values))), .integer(Int(now))])
             } catch {
                 try await raw.close()
