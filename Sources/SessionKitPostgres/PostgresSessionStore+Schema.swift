@@ -40,11 +40,9 @@ extension PostgresSessionStore {
                         expires_at bigint NOT NULL,
                         absolute_expires_at bigint NOT NULL,
                         user_agent text,
-                        ip_address text
-                    )
-                    """, logger: logger)
-                try await connection.query("""
-                    CREATE INDEX IF NOT EXISTS \(unescaped: tableName)_expires_at ON \(unescaped: tables.sessions) (expires_at)
+                        ip_address text,
+                        sweep_at bigint NOT NULL DEFAULT 0
+                    ) WITH (fillfactor = 90)
                     """, logger: logger)
                 try await connection.query("""
                     CREATE INDEX IF NOT EXISTS \(unescaped: tableName)_user_id ON \(unescaped: tables.sessions) (user_id, created_at)
@@ -55,7 +53,22 @@ extension PostgresSessionStore {
             for statement in applyDeltaFunctions(tables) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
-            // Later versions: `if version < 2 { ALTER TABLE ... }`.
+            if version == 1 {
+                // Version 1 indexed `expires_at` itself, which every write moves, so no update was HOT.
+                try await connection.query("""
+                    ALTER TABLE \(unescaped: tables.sessions) ADD COLUMN IF NOT EXISTS sweep_at bigint NOT NULL DEFAULT 0
+                    """, logger: logger)
+                try await connection.query("UPDATE \(unescaped: tables.sessions) SET sweep_at = expires_at", logger: logger)
+                try await connection.query("DROP INDEX IF EXISTS \(unescaped: tables.sessions)_expires_at", logger: logger)
+                try await connection.query("ALTER TABLE \(unescaped: tables.sessions) SET (fillfactor = 90)", logger: logger)
+            }
+            if version < 2 {
+                // The index cleanup searches; a row inserted without `sweep_at` (0) is looked at by the next cleanup.
+                try await connection.query("""
+                    CREATE INDEX IF NOT EXISTS \(unescaped: tableName)_sweep_at ON \(unescaped: tables.sessions) (sweep_at)
+                    """, logger: logger)
+            }
+            // Later versions: `if version < 3 { ALTER TABLE ... }`.
             try await connection.query("""
                 INSERT INTO \(unescaped: tables.schemaVersions) (component, version) VALUES ('sessions', \(Int32(schemaVersion)))
                 ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version

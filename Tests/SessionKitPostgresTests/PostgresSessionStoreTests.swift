@@ -43,9 +43,7 @@ struct PostgresSessionStoreTests {
             #expect(component == "sessions" && Int(version) == PostgresSessionStore.schemaVersion)
             let indexes = try await client.query("SELECT indexname FROM pg_indexes WHERE schemaname = \(schema) AND tablename = 'sessionkit_sessions'").collect()
             let names = Set(try indexes.map { try $0.decode(String.self) })
-            #expect(names.contains("sessionkit_sessions_expires_at"))
-            #expect(names.contains("sessionkit_sessions_user_id"))
-            #expect(names.contains("sessionkit_sessions_pkey"))
+            #expect(names == ["sessionkit_sessions_sweep_at", "sessionkit_sessions_user_id", "sessionkit_sessions_pkey"])
             let columns = try await client.query("""
                 SELECT column_name, data_type FROM information_schema.columns
                 WHERE table_schema = \(schema) AND table_name = 'sessionkit_sessions'
@@ -54,7 +52,13 @@ struct PostgresSessionStoreTests {
             #expect(types == [
                 "key_hash": "bytea", "data": "bytea", "user_id": "text", "created_at": "bigint", "last_seen_at": "bigint",
                 "expires_at": "bigint", "absolute_expires_at": "bigint", "user_agent": "text", "ip_address": "text",
+                "sweep_at": "bigint",
             ])
+            let options = try await client.query("""
+                SELECT array_to_string(reloptions, ',') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = \(schema) AND c.relname = 'sessionkit_sessions'
+                """).collect()
+            #expect(try options.first?.decode(String?.self) == "fillfactor=90")
             // Data survives a second migration.
             let key = SessionID().storageKey
             let store = database.makeStore(schema: schema)
@@ -65,6 +69,86 @@ struct PostgresSessionStoreTests {
             try await client.query("UPDATE \(unescaped: schema).sessionkit_schema SET version = 99")
             let error = await #expect(throws: SessionStoreError.self) { try await database.makeStore(schema: schema).migrate() }
             #expect(error?.code == .unavailable)
+        }
+    }
+
+    @Test func migratesAVersion1SchemaKeepingItsSessions() async throws {
+        try await PostgresTestDatabase.with { database in
+            let schema = database.makeSchema()
+            let client = database.client
+            let clock = ContractClock()
+            let now = clock.now
+            // The schema as version 1 of the store created it.
+            try await client.query("CREATE SCHEMA \(unescaped: schema)")
+            try await client.query("""
+                CREATE TABLE \(unescaped: schema).sessionkit_sessions (
+                    key_hash bytea PRIMARY KEY, data bytea NOT NULL, user_id text, created_at bigint NOT NULL,
+                    last_seen_at bigint NOT NULL, expires_at bigint NOT NULL, absolute_expires_at bigint NOT NULL,
+                    user_agent text, ip_address text
+                )
+                """)
+            try await client.query("CREATE INDEX sessionkit_sessions_expires_at ON \(unescaped: schema).sessionkit_sessions (expires_at)")
+            try await client.query("""
+                CREATE INDEX sessionkit_sessions_user_id ON \(unescaped: schema).sessionkit_sessions (user_id, created_at) WHERE user_id IS NOT NULL
+                """)
+            try await client.query("CREATE TABLE \(unescaped: schema).sessionkit_schema (component text PRIMARY KEY, version integer NOT NULL)")
+            try await client.query("INSERT INTO \(unescaped: schema).sessionkit_schema VALUES ('sessions', 1)")
+            let live = SessionID().storageKey, expired = SessionID().storageKey
+            let data = ByteBuffer(bytes: SessionRecordCoding.encode(["n": SessionValue(json: Array("7".utf8))]))
+            for (key, expiresAt, user) in [(live, now + 100, "alice"), (expired, now + 10, "bob")] {
+                try await client.query("""
+                    INSERT INTO \(unescaped: schema).sessionkit_sessions (key_hash, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at)
+                    VALUES (\(ByteBuffer(bytes: key.bytes)), \(data), \(user), \(now), \(now), \(expiresAt), \(now + 86_400))
+                    """)
+            }
+
+            let store = database.makeStore(schema: schema, clock: clock.function)
+            #expect(try await store.load(live)?.values["n"] == SessionValue(json: Array("7".utf8)))
+            #expect(try await store.sessions(ofUser: "alice").map(\.key) == [live])
+            clock.advance(by: 50)
+            #expect(try await store.touch(live, expiresAt: clock.now + 100))
+            #expect(try await store.removeExpired() == 1)
+            #expect(try await store.load(expired) == nil)
+            #expect(try await store.load(live) != nil)
+
+            let versions = try await client.query("SELECT version FROM \(unescaped: schema).sessionkit_schema").collect()
+            #expect(try versions.first?.decode(Int32.self) == Int32(PostgresSessionStore.schemaVersion))
+            let indexes = try await client.query("SELECT indexname FROM pg_indexes WHERE schemaname = \(schema) AND tablename = 'sessionkit_sessions'").collect()
+            #expect(Set(try indexes.map { try $0.decode(String.self) }) == ["sessionkit_sessions_sweep_at", "sessionkit_sessions_user_id", "sessionkit_sessions_pkey"])
+            // The migrated row was given its deadline as its sweep time (not 0, which would make the
+            // first cleanup look at every row); the touch that moved its deadline later left it.
+            let sweep = try await client.query("SELECT sweep_at FROM \(unescaped: schema).sessionkit_sessions").collect()
+            #expect(try sweep.map { try $0.decode(Int64.self) } == [now + 100])
+        }
+    }
+
+    @Test func writesThatMoveTheDeadlineLaterChangeNoIndexedColumn() async throws {
+        try await PostgresTestDatabase.with { database in
+            let schema = database.makeSchema()
+            let clock = ContractClock()
+            let store = database.makeStore(schema: schema, clock: clock.function)
+            let key = SessionID().storageKey
+            let start = clock.now
+            try await store.create(key, Self.session(start, idle: 100, user: "alice"))
+            func sweepAt() async throws -> Int64? {
+                try await database.client.query("SELECT sweep_at FROM \(unescaped: schema).sessionkit_sessions").collect().first?.decode(Int64.self)
+            }
+            let change = SessionDelta.update(set: ["m": SessionValue(json: Array("1".utf8))], remove: [])
+            clock.advance(by: 10)
+            #expect(try await store.apply(change, to: key, expiresAt: start + 300))
+            #expect(try await store.apply(.replaceAll(["n": SessionValue(json: Array("2".utf8))]), to: key, expiresAt: start + 350))
+            #expect(try await store.touch(key, expiresAt: start + 400))
+            #expect(try await sweepAt() == start + 100)
+            // A shorter deadline brings the sweep time with it.
+            #expect(try await store.apply(change, to: key, expiresAt: start + 50))
+            #expect(try await sweepAt() == start + 50)
+            #expect(try await store.touch(key, expiresAt: start + 40))
+            #expect(try await sweepAt() == start + 40)
+            // Cleanup after the sweep time, before the deadline: the next sweep time is the deadline.
+            #expect(try await store.touch(key, expiresAt: start + 500))
+            clock.advance(by: 40)
+            #expect(try await store.removeExpired() == 0)
+            #expect(try await sweepAt() == start + 500)
         }
     }
 
