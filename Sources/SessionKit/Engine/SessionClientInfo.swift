@@ -20,5 +20,7 @@ public struct SessionClientInfo: Sendable, Equatable {
 /// A server-side session as it was loaded: its ID and its stored record.
 struct ServerSessionOrigin: Sendable {
     let id: SessionID
+    /// The ID's storage key, hashed once per request (a SHA-256 is a tenth of a memory-store read).
+    let key: SessionStorageKey
     let record: StoredSession
 }

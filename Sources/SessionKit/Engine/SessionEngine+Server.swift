@@ -18,9 +18,10 @@ extension SessionEngine {
                 if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
                 continue
             }
+            let key = id.storageKey
             let record: StoredSession?
             do {
-                record = try await store.load(id.storageKey)
+                record = try await store.load(key)
             } catch {
                 logger.error("session store failed on load", metadata: ["error": "\(String(describing: type(of: error)))"])
                 switch configuration.storeFailurePolicy {
@@ -37,7 +38,7 @@ extension SessionEngine {
             return Session(
                 data: SessionData(values: record.values, issuedAt: record.lastSeenAt, expiresAt: record.expiresAt),
                 needsReissue: signedWithOlderKey,
-                origin: ServerSessionOrigin(id: id, record: record),
+                origin: ServerSessionOrigin(id: id, key: key, record: record),
                 loadFailed: false,
                 client: client
             )
@@ -116,7 +117,7 @@ extension SessionEngine {
     }
 
     private func commitExisting(_ origin: ServerSessionOrigin, session: Session, snapshot: SessionSnapshot, store: any SessionStore, into commit: inout SessionCommit) async throws {
-        var key = origin.id.storageKey
+        var key = origin.key
         if snapshot.invalidateRequested || (snapshot.modified && snapshot.values.isEmpty) {
             logger.debug("deleting a server-side session", metadata: ["reason": "\(snapshot.invalidateRequested ? "invalidated" : "emptied")"])
             try await store.delete(key)

@@ -67,7 +67,7 @@ public final class Session: Sendable {
 
     /// The store key of a server-side session (a SHA-256 of its ID: safe to show, useless as a
     /// cookie), or `nil` for a new or client-side session.
-    public var storageKey: SessionStorageKey? { origin?.id.storageKey }
+    public var storageKey: SessionStorageKey? { origin?.key }
 
     // MARK: Reading
 
