@@ -21,10 +21,16 @@
 //   hbauth     hummingbird-auth 2.5's SessionMiddleware with Hummingbird's MemoryPersistDriver (the peer)
 //
 // Usage: SessionKitHTTPBench --variant NAME --port N
+//        SessionKitHTTPBench --variant NAME --in-process ROUTE --requests N
+//
+// The second form starts no server: it sends GET /login, then N requests of ROUTE, straight to the
+// router's responder in one task (what Hummingbird runs for a request, without the sockets), for
+// `valgrind --tool=callgrind` (Benchmarks/http/instructions).
 import Foundation
 import Hummingbird
 import HummingbirdAuth
 import Logging
+import NIOEmbedded
 import PostgresNIO
 import ServiceLifecycle
 import SessionKit
@@ -39,8 +45,13 @@ func argument(_ name: String) -> String? {
     return arguments[index + 1]
 }
 
-guard let variant = argument("--variant"), let port = argument("--port").flatMap(Int.init) else {
-    FileHandle.standardError.write(Data("usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|postgres|redis|hbauth --port N\n".utf8))
+let inProcess: (route: String, requests: Int)? = argument("--in-process").map { ($0, argument("--requests").flatMap(Int.init) ?? 1000) }
+guard let variant = argument("--variant"), let port = argument("--port").flatMap(Int.init) ?? (inProcess != nil ? 0 : nil) else {
+    FileHandle.standardError.write(Data("""
+        usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|postgres|redis|hbauth --port N
+               SessionKitHTTPBench --variant NAME --in-process bare|read|write --requests N
+
+        """.utf8))
     exit(2)
 }
 
@@ -126,8 +137,42 @@ func bareRouter() -> Router<BasicRequestContext> {
 
 /// Serves `router` until SIGTERM/SIGINT; `services` (a store) start before the server and stop after it.
 func run<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(_ router: Router<Context>, services: [any Service] = []) async throws {
+    if let inProcess {
+        try await respondInProcess(router, route: inProcess.route, requests: inProcess.requests)
+        return
+    }
     let app = Application(router: router, configuration: configuration, services: services, logger: logger)
     try await app.runService()
+}
+
+/// GET /login, then `requests` GETs of `route` with its cookie, through the router's responder with
+/// a new context each (as the server makes one per request); every answer must be 200.
+func respondInProcess<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(
+    _ router: Router<Context>, route: String, requests: Int
+) async throws {
+    let responder = router.buildResponder()
+    let channel = EmbeddedChannel()
+    // The head is made once: what is counted is the router, the middleware and the handler, not
+    // the making of a request (HTTPFields' cookie setter alone splits the header at every "; ").
+    func head(_ path: String, cookie: String?) -> HTTPRequest {
+        var fields = HTTPFields()
+        if let cookie { fields.append(.init(name: .cookie, value: cookie)) }
+        return HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: path, headerFields: fields)
+    }
+    func get(_ head: HTTPRequest) async throws -> Response {
+        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+        let response = try await responder.respond(to: request, context: Context(source: .init(channel: channel, logger: logger)))
+        guard response.status == .ok else {
+            FileHandle.standardError.write(Data("\(head.path ?? "") answered \(response.status)\n".utf8))
+            exit(1)
+        }
+        return response
+    }
+    let cookie = try await get(head("/login", cookie: nil)).headers[values: .setCookie].first.map { String($0.prefix { $0 != ";" }) }
+    let request = head("/\(route)", cookie: cookie)
+    for _ in 0..<requests {
+        _ = try await get(request)
+    }
 }
 
 func environment(_ name: String) -> String {
@@ -151,34 +196,51 @@ func postgresClientConfiguration(_ url: String) -> PostgresClient.Configuration 
     )
 }
 
-switch variant {
-case "bare":
-    try await run(bareRouter())
-case "hbauth":
-    try await run(peerRouter())
-case "encrypted", "signed", "flask":
-    let format: CookieSessionFormat = variant == "encrypted" ? .encrypted : variant == "signed" ? .signed : .flask
-    try await run(sessionKitRouter(try SessionKitHummingbird.SessionMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
-case "memory":
-    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
-case "sqlite":
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-http-bench-\(getpid())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let store = SQLiteSessionStore(configuration: .init(path: directory.appendingPathComponent("sessions.sqlite").path), logger: logger)
-    try await store.migrate()
-    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
-    try await store.close()
-case "postgres":
-    // The store runs its client (the connection pool, default size) and migrates as a service.
-    let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
-    let store = PostgresSessionStore(client: client, configuration: .init(schema: "sessionkit_http_bench"), logger: logger)
-    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
-case "redis":
-    let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
-    try await store.ping()
-    try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
-default:
-    FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
-    exit(2)
+/// Serves (or drives in process) the routes of `variant`.
+func serve() async throws {
+    switch variant {
+    case "bare":
+        try await run(bareRouter())
+    case "hbauth":
+        try await run(peerRouter())
+    case "encrypted", "signed", "flask":
+        let format: CookieSessionFormat = variant == "encrypted" ? .encrypted : variant == "signed" ? .signed : .flask
+        try await run(sessionKitRouter(try SessionKitHummingbird.SessionMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
+    case "memory":
+        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
+    case "sqlite":
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-http-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = SQLiteSessionStore(configuration: .init(path: directory.appendingPathComponent("sessions.sqlite").path), logger: logger)
+        try await store.migrate()
+        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
+        try await store.close()
+    case "postgres":
+        // The store runs its client (the connection pool, default size) and migrates as a service.
+        let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
+        let store = PostgresSessionStore(client: client, configuration: .init(schema: "sessionkit_http_bench"), logger: logger)
+        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
+    case "redis":
+        let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
+        try await store.ping()
+        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
+    default:
+        FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
+        exit(2)
+    }
 }
+
+// Not top-level `await`: that would make the main thread wait in `dispatch_main`, which valgrind
+// 3.19 cannot run (it crashes in `_dispatch_sig_thread`). The main thread just waits here instead.
+let finished = DispatchSemaphore(value: 0)
+Task.detached {
+    do {
+        try await serve()
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
+    finished.signal()
+}
+finished.wait()
