@@ -54,7 +54,7 @@ extension PostgresSessionStore {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
             if version == 1 {
-                // Version 1 indexed `expires_at` itself, which every write moves, so no update was HOT.
+                // Version 1 indexed `expires_at` itself, so a write that moved the deadline could not be HOT.
                 try await connection.query("""
                     ALTER TABLE \(unescaped: tables.sessions) ADD COLUMN IF NOT EXISTS sweep_at bigint NOT NULL DEFAULT 0
                     """, logger: logger)
