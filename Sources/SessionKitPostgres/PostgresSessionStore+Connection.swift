@@ -11,31 +11,27 @@ extension PostgresSessionStore {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = self.client
-        let timeout = configuration.connectionTimeout
+        let lease = LeaseRace()
+        // The lease runs in a task of its own, which the watchdog can cancel while it waits for a
+        // connection without cancelling the caller; one timer serves every lease of the store.
+        let leasing = Task {
+            try await client.withConnection { connection in
+                guard lease.claim(.leased) else { throw LeaseTimeout() }
+                return try await body(connection)
+            }
+        }
+        let ticket = leaseWatchdog.watch {
+            if lease.claim(.timedOut) { leasing.cancel() }
+        }
+        defer { leaseWatchdog.unwatch(ticket) }
         do {
-            return try await withThrowingTaskGroup(of: LeaseOutcome<Result>.self) { group in
-                let lease = LeaseRace()
-                group.addTask {
-                    try await client.withConnection { connection in
-                        guard lease.claim(.leased) else { throw LeaseTimeout() }
-                        return .finished(try await body(connection))
-                    }
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    if lease.claim(.timedOut) { throw LeaseTimeout() }
-                    return .timerExpired
-                }
-                while let outcome = try await group.next() {
-                    if case .finished(let result) = outcome {
-                        group.cancelAll()
-                        return result
-                    }
-                }
-                throw LeaseTimeout()
+            return try await withTaskCancellationHandler {
+                try await leasing.value
+            } onCancel: {
+                leasing.cancel()
             }
         } catch {
-            throw Self.wrap(error)
+            throw Self.wrap(lease.timedOut ? LeaseTimeout() : error)
         }
     }
 
@@ -75,12 +71,6 @@ extension PostgresSessionStore {
     }
 }
 
-/// What a child task of ``PostgresSessionStore/leasingConnection(_:)`` ended with.
-enum LeaseOutcome<Result: Sendable>: Sendable {
-    case finished(Result)
-    case timerExpired
-}
-
 /// The waiting-for-a-connection timer fired before a connection was leased.
 struct LeaseTimeout: Error {}
 
@@ -97,4 +87,7 @@ final class LeaseRace: Sendable {
     func claim(_ winner: Winner) -> Bool {
         state.compareExchange(expected: 0, desired: winner.rawValue, ordering: .acquiringAndReleasing).exchanged
     }
+
+    /// Whether the timer won the race.
+    var timedOut: Bool { state.load(ordering: .acquiring) == Winner.timedOut.rawValue }
 }

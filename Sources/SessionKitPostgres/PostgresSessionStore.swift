@@ -53,6 +53,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     let logger: Logger
     private let migration = Mutex<MigrationState>(.idle)
+    /// Times the waits for a connection (``PostgresSessionStoreConfiguration/connectionTimeout``).
+    let leaseWatchdog: LeaseWatchdog
 
     /// A store on `client`. The store's ``run()`` runs the client unless
     /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`.
@@ -70,6 +72,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         self.tables = Tables(schema: configuration.schema)
         self.clock = clock
         self.logger = logger
+        self.leaseWatchdog = LeaseWatchdog(timeout: configuration.connectionTimeout)
     }
 
     /// A store with its own `PostgresClient` for the server at `host`; it logs the pool's
