@@ -138,7 +138,14 @@ func bareRouter() -> Router<BasicRequestContext> {
 /// Serves `router` until SIGTERM/SIGINT; `services` (a store) start before the server and stop after it.
 func run<Context: InitializableFromSource<ApplicationRequestContextSource> & RequestContext>(_ router: Router<Context>, services: [any Service] = []) async throws {
     if let inProcess {
-        try await respondInProcess(router, route: inProcess.route, requests: inProcess.requests)
+        // The services (a store's connection pool) run beside the requests, and are cancelled after.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            try await respondInProcess(router, route: inProcess.route, requests: inProcess.requests)
+            group.cancelAll()
+        }
         return
     }
     let app = Application(router: router, configuration: configuration, services: services, logger: logger)
