@@ -21,6 +21,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // Vapor's sessions, a second peer: memory, and Fluent on SQLite and PostgreSQL (the same
+        // kinds of store as SessionKit's, which hummingbird-auth has no drivers for here).
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.115.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.12.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.8.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.10.0"),
     ],
     targets: [
         .executableTarget(
@@ -71,6 +77,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/SessionKitHTTPBench"
+        ),
+        // The same routes from a Vapor 4 application with Vapor's own sessions (Benchmarks/http/run
+        // starts it for the vapor* variants).
+        .executableTarget(
+            name: "SessionKitVaporBench",
+            dependencies: [
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+            ],
+            path: "Sources/SessionKitVaporBench"
         ),
     ],
     swiftLanguageModes: [.v6]
