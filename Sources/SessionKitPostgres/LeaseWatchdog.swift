@@ -6,9 +6,10 @@ import Synchronization
 ///
 /// A timer per lease (`Task.sleep` in a task of its own) armed a dispatch timer for every query,
 /// and arming one wakes libdispatch's manager thread: measured, a few percent of a PostgreSQL
-/// `/read`'s CPU. Leases are short (a round trip or two), so the watchdog's task usually wakes once
-/// per timeout, finds nothing expired, and sleeps until the deadline of the oldest lease still
-/// running. It ends when no lease is registered and starts again with the next one.
+/// `/read`'s CPU. A lease is registered only while it waits for a connection, which is usually no
+/// wait at all, so the watchdog's task usually wakes once per timeout, finds nothing expired, and
+/// sleeps until the deadline of the oldest lease still waiting. It ends when no lease is registered
+/// and starts again with the next one.
 ///
 /// Deadlines are those of one store, all `timeout` after their registration, so a new lease's
 /// deadline is never earlier than those already registered; the watchdog still looks at every

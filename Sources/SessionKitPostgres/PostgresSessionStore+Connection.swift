@@ -11,19 +11,24 @@ extension PostgresSessionStore {
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = self.client
+        let watchdog = leaseWatchdog
         let lease = LeaseRace()
         // The lease runs in a task of its own, which the watchdog can cancel while it waits for a
-        // connection without cancelling the caller; one timer serves every lease of the store.
+        // connection without cancelling the caller; one timer serves every lease of the store, and
+        // it times only the wait: a lease leaves it once it has its connection.
+        let waiting = LeaseTask<Result>()
+        let ticket = watchdog.watch {
+            if lease.claim(.timedOut) { waiting.cancel() }
+        }
+        defer { watchdog.unwatch(ticket) }
         let leasing = Task {
             try await client.withConnection { connection in
                 guard lease.claim(.leased) else { throw LeaseTimeout() }
+                watchdog.unwatch(ticket)
                 return try await body(connection)
             }
         }
-        let ticket = leaseWatchdog.watch {
-            if lease.claim(.timedOut) { leasing.cancel() }
-        }
-        defer { leaseWatchdog.unwatch(ticket) }
+        waiting.set(leasing)
         do {
             return try await withTaskCancellationHandler {
                 try await leasing.value
@@ -73,6 +78,33 @@ extension PostgresSessionStore {
 
 /// The waiting-for-a-connection timer fired before a connection was leased.
 struct LeaseTimeout: Error {}
+
+/// The task that waits for a connection, for the watchdog to cancel; a cancel that comes before
+/// the task is known cancels it as soon as it is.
+final class LeaseTask<Result: Sendable>: Sendable {
+    private struct State {
+        var task: Task<Result, any Error>?
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    func set(_ task: Task<Result, any Error>) {
+        let cancelled = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<Result, any Error>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
+    }
+}
 
 /// Decides, exactly once, whether the lease or the timer won.
 final class LeaseRace: Sendable {
