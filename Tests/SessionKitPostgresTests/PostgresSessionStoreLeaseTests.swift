@@ -44,20 +44,51 @@ struct PostgresSessionStoreLeaseTests {
         }
     }
 
-    /// Holds the store's only connection until `release` is raised (or for 90 seconds, longer than
-    /// a test waits for anything else); `leased` is raised once it has it.
-    static func holdConnection(of store: PostgresSessionStore, leased: Signal, release: Signal) -> Task<Int, any Error> {
-        Task {
+    /// What happened to a load that waited for the store's only connection while another query held it.
+    struct HeldWait {
+        /// The load ended before the holder let go of the connection.
+        var endedWhileHeld: Bool
+        /// The load's outcome.
+        var outcome: Result<StoredSession?, any Error>
+        /// The holder's own query, run after the load ended: 1 when it finished normally.
+        var holderRows: Int
+    }
+
+    /// Creates a session, holds the store's only connection with another query, runs a load of the
+    /// session meanwhile (cancelled after 50 ms when `cancelling`), waits for the load to end (or
+    /// 30 seconds), then lets the holder go (it runs `SELECT 1` on the connection and ends).
+    static func loadWhileTheConnectionIsHeld(
+        _ store: PostgresSessionStore, cancelling: Bool
+    ) async throws -> (HeldWait, key: SessionStorageKey, session: StoredSession) {
+        let key = SessionID().storageKey
+        let session = Self.session(systemSessionClock())
+        try await store.create(key, session)
+        let (leased, release, ended) = (Signal(), Signal(), Signal())
+        let holder = Task {
             try await store.leasingConnection { connection in
                 leased.raise()
+                // Longer than the test waits for anything else.
                 try await release.wait(givingUpAfter: .seconds(90))
-                // The connection still works after the other lease gave up.
-                let rows = try await connection.query("SELECT 1", logger: store.logger)
-                var count = 0
-                for try await _ in rows { count += 1 }
-                return count
+                var rows = 0
+                for try await _ in try await connection.query("SELECT 1", logger: store.logger) { rows += 1 }
+                return rows
             }
         }
+        try await leased.wait()
+        #expect(leased.isRaised, "the holder got the connection")
+        let waiting = Task {
+            defer { ended.raise() }
+            return try await store.load(key)
+        }
+        if cancelling {
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+        }
+        try await ended.wait()
+        let endedWhileHeld = ended.isRaised
+        release.raise()
+        let outcome = await waiting.result
+        return (HeldWait(endedWhileHeld: endedWhileHeld, outcome: outcome, holderRows: try await holder.value), key, session)
     }
 
     static func session(_ now: Int64) -> StoredSession {
@@ -66,28 +97,13 @@ struct PostgresSessionStoreLeaseTests {
 
     @Test func aWaitLongerThanTheTimeoutFailsAndLeavesTheHolderAlone() async throws {
         try await Self.withSingleConnectionStore(connectionTimeout: .milliseconds(200)) { store in
-            let key = SessionID().storageKey
-            let now = systemSessionClock()
-            try await store.create(key, Self.session(now))
-            let (leased, release) = (Signal(), Signal())
-            let holder = Self.holdConnection(of: store, leased: leased, release: release)
-            try await leased.wait()
-            #expect(leased.isRaised)
-
-            let ended = Signal()
-            let waiting = Task {
-                defer { ended.raise() }
-                return try await store.load(key)
-            }
-            try await ended.wait()
-            let endedWhileHeld = ended.isRaised
-            release.raise()
-            #expect(endedWhileHeld, "the wait ended at its timeout, while the connection was still held")
-            let error = await #expect(throws: SessionStoreError.self) { _ = try await waiting.value }
-            #expect(error?.code == .unavailable)
+            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(store, cancelling: false)
+            #expect(wait.endedWhileHeld, "the wait ended at its timeout, while the connection was still held")
+            #expect(throws: SessionStoreError.self) { _ = try wait.outcome.get() }
+            if case .failure(let error as SessionStoreError) = wait.outcome { #expect(error.code == .unavailable) }
             #expect(store.leaseWatchdog.expiredCount == 1)
-            #expect(try await holder.value == 1, "the query holding the connection finished normally")
-            #expect(try await store.load(key) == Self.session(now), "the connection serves the next lease")
+            #expect(wait.holderRows == 1, "the query holding the connection finished normally")
+            #expect(try await store.load(key) == session, "the connection serves the next lease")
             #expect(store.leaseWatchdog.watchedCount == 0, "every lease has left the watchdog")
         }
     }
@@ -95,28 +111,12 @@ struct PostgresSessionStoreLeaseTests {
     @Test func aCancelledWaitEndsWithoutTheTimeout() async throws {
         // A timeout far longer than the test: only the caller's cancellation can end the wait.
         try await Self.withSingleConnectionStore(connectionTimeout: .seconds(600)) { store in
-            let key = SessionID().storageKey
-            let now = systemSessionClock()
-            try await store.create(key, Self.session(now))
-            let (leased, release) = (Signal(), Signal())
-            let holder = Self.holdConnection(of: store, leased: leased, release: release)
-            try await leased.wait()
-
-            let ended = Signal()
-            let waiting = Task {
-                defer { ended.raise() }
-                return try await store.load(key)
-            }
-            try await Task.sleep(for: .milliseconds(50))
-            waiting.cancel()
-            try await ended.wait()
-            let endedWhileHeld = ended.isRaised
-            release.raise()
-            #expect(endedWhileHeld, "the cancelled wait ended while the connection was still held")
-            await #expect(throws: (any Error).self) { _ = try await waiting.value }
+            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(store, cancelling: true)
+            #expect(wait.endedWhileHeld, "the cancelled wait ended while the connection was still held")
+            #expect(throws: (any Error).self) { _ = try wait.outcome.get() }
             #expect(store.leaseWatchdog.expiredCount == 0)
-            #expect(try await holder.value == 1)
-            #expect(try await store.load(key) == Self.session(now))
+            #expect(wait.holderRows == 1)
+            #expect(try await store.load(key) == session)
             #expect(store.leaseWatchdog.watchedCount == 0)
         }
     }
