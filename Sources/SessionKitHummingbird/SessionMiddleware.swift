@@ -100,19 +100,22 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
         for cookie in commit.setCookies {
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
         }
-        if commit.varyCookie { response.headers.addVary("Cookie") }
+        if commit.varyCookie { response.headers.addVaryCookie() }
         return response
     }
 }
 
 extension HTTPFields {
-    /// Adds `token` to `Vary` unless it is there already.
-    mutating func addVary(_ token: String) {
+    /// `Vary: Cookie`, made once: making an `HTTPField` checks its value byte by byte.
+    static let varyCookie = HTTPField(name: .vary, value: "Cookie")
+
+    /// Adds `Cookie` to `Vary` unless it is there already.
+    mutating func addVaryCookie() {
         for value in self[values: .vary] {
-            for part in value.split(separator: ",") where part.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(token) == .orderedSame {
+            for part in value.split(separator: ",") where part.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare("Cookie") == .orderedSame {
                 return
             }
         }
-        append(HTTPField(name: .vary, value: token))
+        append(Self.varyCookie)
     }
 }

@@ -133,6 +133,27 @@ struct SessionMiddlewareTests {
         }
     }
 
+    @Test func varyNamesCookieOnceBesideWhatTheHandlerSet() async throws {
+        let router = Router(context: BasicSessionRequestContext.self)
+        router.add(middleware: try SessionMiddleware(secret: SessionSecret(text: String(repeating: "vary-test-secret-", count: 2))))
+        for (path, vary) in [("/present", "Accept-Encoding, cookie"), ("/absent", "Accept-Encoding")] {
+            router.get(RouterPath(path)) { _, context in
+                _ = context.session["user", as: String.self]
+                var response = Response(status: .ok)
+                response.headers[.vary] = vary
+                return response
+            }
+        }
+        try await Application(router: router).test(.router) { client in
+            // Already there, in any case and among others: not added again.
+            let present = try await client.execute(uri: "/present", method: .get)
+            #expect(present.headers[values: .vary] == ["Accept-Encoding, cookie"])
+            // Absent: added beside the handler's own.
+            let absent = try await client.execute(uri: "/absent", method: .get)
+            #expect(absent.headers[values: .vary] == ["Accept-Encoding", "Cookie"])
+        }
+    }
+
     @Test func clearDeletesWithTheSameAttributes() async throws {
         var configuration = SessionConfiguration()
         configuration.cookie.name = "__Host-sid"

@@ -13,9 +13,8 @@ extension SessionEngine {
         for slice in cookies.valueSlices(named: configuration.cookie.name) {
             if !first, !configuration.tryEveryCookieCandidate { break }
             first = false
-            let candidate = String(slice)
-            guard let (id, signedWithOlderKey) = parseID(candidate) else {
-                if !candidate.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
+            guard let (id, signedWithOlderKey) = parseID(slice) else {
+                if !slice.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
                 continue
             }
             let key = id.storageKey
@@ -66,7 +65,7 @@ extension SessionEngine {
     }
 
     /// The ID in a cookie value: checked for shape, and for its MAC when IDs are signed.
-    private func parseID(_ value: String) -> (SessionID, Bool)? {
+    private func parseID(_ value: some StringProtocol) -> (SessionID, Bool)? {
         if let idSigner {
             return idSigner.verify(value, cookieName: configuration.cookie.name).map { ($0.id, $0.signedWithOlderKey) }
         }
