@@ -51,52 +51,37 @@ public struct SessionID: Sendable, Equatable, CustomStringConvertible, CustomDeb
         self.init(words: words.0, words.1, words.2, words.3)
     }
 
-    /// The four words of 43 base64url characters, or `nil`: ten characters fill 60 bits of a word
-    /// and the eleventh straddles two words; the last character's two low bits must be zero.
+    /// The four words of 43 base64url characters (the first eight bytes, big-endian, are the first
+    /// word), or `nil`; the last character's two low bits must be zero.
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
-        var accumulator: UInt64 = 0   // up to 64 pending bits, most significant first
-        var pending = 0
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var wordIndex = 0
-        var invalid: UInt8 = 0
-        for byte in bytes {
-            let value = sextet(byte)
-            invalid |= value & 0x40
-            let sextet = UInt64(value & 0x3F)
-            if pending <= 58 {
-                accumulator = accumulator << 6 | sextet
-                pending += 6
-                if pending == 64 {
-                    store(accumulator, at: wordIndex, in: &words)
-                    wordIndex += 1
-                    accumulator = 0
-                    pending = 0
+        guard bytes.count == cookieValueLength else { return nil }
+        // 43 characters: ten groups of four make 30 bytes, the last three make two bytes and two
+        // bits that must be zero (258 bits in all). The group tables place each character's six
+        // bits at once and mark a character outside the alphabet with bit 24: no branch per byte.
+        var raw: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let (invalid, extraBits) = withUnsafeMutableBytes(of: &raw) { out -> (UInt32, UInt32) in
+            Base64URL.groupDecodeTables.withUnsafeBufferPointer { tables in
+                var invalid: UInt32 = 0
+                var index = 0
+                var written = 0
+                while index < 40 {
+                    let value = tables[Int(bytes[index])] | tables[256 + Int(bytes[index + 1])]
+                        | tables[512 + Int(bytes[index + 2])] | tables[768 + Int(bytes[index + 3])]
+                    invalid |= value
+                    out[written] = UInt8(truncatingIfNeeded: value >> 16)
+                    out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                    out[written + 2] = UInt8(truncatingIfNeeded: value)
+                    index += 4
+                    written += 3
                 }
-            } else {
-                let take = 64 - pending
-                let rest = 6 - take
-                store(accumulator << take | sextet >> rest, at: wordIndex, in: &words)
-                wordIndex += 1
-                accumulator = sextet & ((1 << rest) - 1)
-                pending = rest
+                let last = tables[Int(bytes[40])] | tables[256 + Int(bytes[41])] | tables[512 + Int(bytes[42])]
+                out[30] = UInt8(truncatingIfNeeded: last >> 16)
+                out[31] = UInt8(truncatingIfNeeded: last >> 8)
+                return (invalid | last, last & 0xFF)
             }
         }
-        // 43 sextets are 258 bits: 256 bits of ID and two bits that must be zero.
-        guard invalid == 0, wordIndex == 4, pending == 2, accumulator == 0 else { return nil }
-        return words
-    }
-
-    /// The value of a base64url character, or a value with bit 6 set for any other byte.
-    @inline(__always)
-    private static func sextet(_ byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte &- UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return byte &- UInt8(ascii: "a") &+ 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte &- UInt8(ascii: "0") &+ 52
-        case UInt8(ascii: "-"): return 62
-        case UInt8(ascii: "_"): return 63
-        default: return 0x40
-        }
+        guard invalid & (1 << 24) == 0, extraBits == 0 else { return nil }
+        return (UInt64(bigEndian: raw.0), UInt64(bigEndian: raw.1), UInt64(bigEndian: raw.2), UInt64(bigEndian: raw.3))
     }
 
     /// The ID as the cookie carries it: 43 characters of base64url without padding.
