@@ -24,9 +24,17 @@ struct PostgresSessionStoreLeaseTests {
         }
     }
 
-    /// Runs `body` with a store whose client has one connection.
-    static func withSingleConnectionStore(
-        connectionTimeout: Duration, _ body: (PostgresSessionStore) async throws -> Void
+    /// Two stores on one schema and one client that has one connection: the store under test, with
+    /// `connectionTimeout`, and a patient one (30 seconds) for everything around the wait, so that a
+    /// loaded machine's slow connection set-up cannot time out the test's own steps.
+    struct Stores {
+        let tested: PostgresSessionStore
+        let patient: PostgresSessionStore
+    }
+
+    /// Runs `body` with ``Stores`` on a client that has one connection.
+    static func withSingleConnectionStores(
+        connectionTimeout: Duration, _ body: (Stores) async throws -> Void
     ) async throws {
         try await PostgresTestDatabase.with { database in
             var configuration = PostgresTestDatabase.clientConfiguration()
@@ -35,11 +43,12 @@ struct PostgresSessionStoreLeaseTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
-                let store = PostgresSessionStore(
-                    client: client,
-                    configuration: .init(schema: database.makeSchema(), connectionTimeout: connectionTimeout, runsClient: false)
+                let schema = database.makeSchema()
+                let stores = Stores(
+                    tested: PostgresSessionStore(client: client, configuration: .init(schema: schema, connectionTimeout: connectionTimeout, runsClient: false)),
+                    patient: PostgresSessionStore(client: client, configuration: .init(schema: schema, connectionTimeout: .seconds(30), runsClient: false))
                 )
-                try await body(store)
+                try await body(stores)
             }
         }
     }
@@ -54,23 +63,27 @@ struct PostgresSessionStoreLeaseTests {
         var holderRows: Int
     }
 
-    /// Creates a session, holds the store's only connection with another query, runs a load of the
-    /// session meanwhile (cancelled after 50 ms when `cancelling`), waits for the load to end (or
-    /// 30 seconds), then lets the holder go (it runs `SELECT 1` on the connection and ends).
+    /// Creates a session, holds the only connection with another query, runs a load of the session
+    /// through the tested store meanwhile (cancelled after 50 ms when `cancelling`), waits for the
+    /// load to end (or 30 seconds), then lets the holder go (it runs `SELECT 1` on the connection
+    /// and ends).
     static func loadWhileTheConnectionIsHeld(
-        _ store: PostgresSessionStore, cancelling: Bool
+        _ stores: Stores, cancelling: Bool
     ) async throws -> (HeldWait, key: SessionStorageKey, session: StoredSession) {
+        let (store, patient) = (stores.tested, stores.patient)
         let key = SessionID().storageKey
         let session = Self.session(systemSessionClock())
-        try await store.create(key, session)
+        try await patient.create(key, session)
+        // The tested store's schema check, while the connection is free: its load then only waits.
+        try await store.migrate()
         let (leased, release, ended) = (Signal(), Signal(), Signal())
         let holder = Task {
-            try await store.leasingConnection { connection in
+            try await patient.leasingConnection { connection in
                 leased.raise()
                 // Longer than the test waits for anything else.
                 try await release.wait(givingUpAfter: .seconds(90))
                 var rows = 0
-                for try await _ in try await connection.query("SELECT 1", logger: store.logger) { rows += 1 }
+                for try await _ in try await connection.query("SELECT 1", logger: patient.logger) { rows += 1 }
                 return rows
             }
         }
@@ -96,22 +109,24 @@ struct PostgresSessionStoreLeaseTests {
     }
 
     @Test func aWaitLongerThanTheTimeoutFailsAndLeavesTheHolderAlone() async throws {
-        try await Self.withSingleConnectionStore(connectionTimeout: .milliseconds(200)) { store in
-            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(store, cancelling: false)
+        try await Self.withSingleConnectionStores(connectionTimeout: .milliseconds(200)) { stores in
+            let store = stores.tested
+            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(stores, cancelling: false)
             #expect(wait.endedWhileHeld, "the wait ended at its timeout, while the connection was still held")
             #expect(throws: SessionStoreError.self) { _ = try wait.outcome.get() }
             if case .failure(let error as SessionStoreError) = wait.outcome { #expect(error.code == .unavailable) }
             #expect(store.leaseWatchdog.expiredCount == 1)
             #expect(wait.holderRows == 1, "the query holding the connection finished normally")
-            #expect(try await store.load(key) == session, "the connection serves the next lease")
+            #expect(try await stores.patient.load(key) == session, "the connection serves the next lease")
             #expect(store.leaseWatchdog.watchedCount == 0, "every lease has left the watchdog")
         }
     }
 
     @Test func aCancelledWaitEndsWithoutTheTimeout() async throws {
         // A timeout far longer than the test: only the caller's cancellation can end the wait.
-        try await Self.withSingleConnectionStore(connectionTimeout: .seconds(600)) { store in
-            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(store, cancelling: true)
+        try await Self.withSingleConnectionStores(connectionTimeout: .seconds(600)) { stores in
+            let store = stores.tested
+            let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(stores, cancelling: true)
             #expect(wait.endedWhileHeld, "the cancelled wait ended while the connection was still held")
             #expect(throws: (any Error).self) { _ = try wait.outcome.get() }
             #expect(store.leaseWatchdog.expiredCount == 0)
