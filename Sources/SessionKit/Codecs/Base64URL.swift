@@ -120,6 +120,30 @@ package enum Base64URL {
         decode(text.utf8)
     }
 
+    /// Decodes the first `groups` groups of four characters of `text` into `out`, three bytes a
+    /// group, and returns whether every one of those characters is in the alphabet. No branch per
+    /// group: the tables place each character's six bits, and the invalid bits of every group
+    /// collect in one word. `out` must have room for `groups * 3` bytes.
+    @inlinable
+    static func decodeGroups(_ text: UnsafeBufferPointer<UInt8>, groups: Int, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        groupDecodeTables.withUnsafeBufferPointer { tables in
+            var invalid: UInt32 = 0
+            var index = 0
+            var written = 0
+            for _ in 0..<groups {
+                let value = tables[Int(text[index])] | tables[256 + Int(text[index + 1])]
+                    | tables[512 + Int(text[index + 2])] | tables[768 + Int(text[index + 3])]
+                invalid |= value
+                out[written] = UInt8(truncatingIfNeeded: value >> 16)
+                out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                out[written + 2] = UInt8(truncatingIfNeeded: value)
+                written += 3
+                index += 4
+            }
+            return invalid & (1 << 24) == 0
+        }
+    }
+
     @inlinable
     static func decode(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let remainder = buffer.count % 4
@@ -128,24 +152,10 @@ package enum Base64URL {
         var valid = true
         // Written in place: appending byte by byte costs a capacity and uniqueness check per byte.
         let output = [UInt8](unsafeUninitializedCapacity: capacity) { out, initialized in
-            var index = 0
-            var written = 0
             let full = buffer.count - remainder
-            groupDecodeTables.withUnsafeBufferPointer { tables in
-                // No branch per group: the invalid bits of every group collect in `invalid`.
-                var invalid: UInt32 = 0
-                while index < full {
-                    let value = tables[Int(buffer[index])] | tables[256 + Int(buffer[index + 1])]
-                        | tables[512 + Int(buffer[index + 2])] | tables[768 + Int(buffer[index + 3])]
-                    invalid |= value
-                    out[written] = UInt8(truncatingIfNeeded: value >> 16)
-                    out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
-                    out[written + 2] = UInt8(truncatingIfNeeded: value)
-                    written += 3
-                    index += 4
-                }
-                if invalid & (1 << 24) != 0 { valid = false }
-            }
+            valid = decodeGroups(buffer, groups: full / 4, into: UnsafeMutableRawBufferPointer(out))
+            let index = full
+            var written = full / 4 * 3
             decodeTable.withUnsafeBufferPointer { table in
                 if valid, remainder == 2 {
                     let a = table[Int(buffer[index])], b = table[Int(buffer[index + 1])]

@@ -55,32 +55,20 @@ public struct SessionID: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// word), or `nil`; the last character's two low bits must be zero.
     private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
         guard bytes.count == cookieValueLength else { return nil }
-        // 43 characters: ten groups of four make 30 bytes, the last three make two bytes and two
-        // bits that must be zero (258 bits in all). The group tables place each character's six
-        // bits at once and mark a character outside the alphabet with bit 24: no branch per byte.
         var raw: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let (invalid, extraBits) = withUnsafeMutableBytes(of: &raw) { out -> (UInt32, UInt32) in
-            Base64URL.groupDecodeTables.withUnsafeBufferPointer { tables in
-                var invalid: UInt32 = 0
-                var index = 0
-                var written = 0
-                while index < 40 {
-                    let value = tables[Int(bytes[index])] | tables[256 + Int(bytes[index + 1])]
-                        | tables[512 + Int(bytes[index + 2])] | tables[768 + Int(bytes[index + 3])]
-                    invalid |= value
-                    out[written] = UInt8(truncatingIfNeeded: value >> 16)
-                    out[written + 1] = UInt8(truncatingIfNeeded: value >> 8)
-                    out[written + 2] = UInt8(truncatingIfNeeded: value)
-                    index += 4
-                    written += 3
-                }
-                let last = tables[Int(bytes[40])] | tables[256 + Int(bytes[41])] | tables[512 + Int(bytes[42])]
-                out[30] = UInt8(truncatingIfNeeded: last >> 16)
-                out[31] = UInt8(truncatingIfNeeded: last >> 8)
-                return (invalid | last, last & 0xFF)
+        let valid = withUnsafeMutableBytes(of: &raw) { out -> Bool in
+            // Ten groups of four characters make the first 30 bytes, without an allocation.
+            guard Base64URL.decodeGroups(bytes, groups: 10, into: out) else { return false }
+            // The last three make two bytes and two bits that must be zero (258 bits in all).
+            return Base64URL.decodeTable.withUnsafeBufferPointer { table in
+                let a = table[Int(bytes[40])], b = table[Int(bytes[41])], c = table[Int(bytes[42])]
+                guard (a | b | c) & 0xc0 == 0, c & 0x03 == 0 else { return false }
+                out[30] = a << 2 | b >> 4
+                out[31] = (b & 0x0f) << 4 | c >> 2
+                return true
             }
         }
-        guard invalid & (1 << 24) == 0, extraBits == 0 else { return nil }
+        guard valid else { return nil }
         return (UInt64(bigEndian: raw.0), UInt64(bigEndian: raw.1), UInt64(bigEndian: raw.2), UInt64(bigEndian: raw.3))
     }
 
