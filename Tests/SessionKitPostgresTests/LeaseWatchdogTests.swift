@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 
 @testable import SessionKitPostgres
@@ -6,25 +5,9 @@ import Testing
 /// The one timer behind the PostgreSQL store's connection timeout; these need no server.
 @Suite("LeaseWatchdog")
 struct LeaseWatchdogTests {
-    /// Counts calls, and lets a test wait for a number of them.
-    final class Calls: Sendable {
-        private let count = Atomic<Int>(0)
-        var value: Int { count.load(ordering: .acquiring) }
-        func record() { count.add(1, ordering: .releasing) }
-
-        /// Waits until `expected` calls have been recorded (a liveness bound, not a speed goal:
-        /// a watchdog that never fires fails here instead of hanging the suite).
-        func wait(for expected: Int) async throws {
-            let giveUp = ContinuousClock.now + .seconds(30)
-            while value < expected, ContinuousClock.now < giveUp {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
-    }
-
     @Test func aLeaseStillWatchedAfterItsTimeoutExpiresOnce() async throws {
         let watchdog = LeaseWatchdog(timeout: .milliseconds(20))
-        let calls = Calls()
+        let calls = EventCount()
         _ = watchdog.watch { calls.record() }
         try await calls.wait(for: 1)
         #expect(calls.value == 1)
@@ -37,8 +20,8 @@ struct LeaseWatchdogTests {
 
     @Test func anUnwatchedLeaseNeverExpires() async throws {
         let watchdog = LeaseWatchdog(timeout: .milliseconds(20))
-        let unwatched = Calls()
-        let watched = Calls()
+        let unwatched = EventCount()
+        let watched = EventCount()
         let ticket = watchdog.watch { unwatched.record() }
         watchdog.unwatch(ticket)
         // A later lease that does expire shows the watchdog ran past the first one's deadline.
@@ -51,7 +34,7 @@ struct LeaseWatchdogTests {
 
     @Test func onlyTheLeasesStillWatchedExpire() async throws {
         let watchdog = LeaseWatchdog(timeout: .milliseconds(30))
-        let calls = Calls()
+        let calls = EventCount()
         var tickets: [UInt64] = []
         for _ in 0..<100 {
             tickets.append(watchdog.watch { calls.record() })
@@ -67,7 +50,7 @@ struct LeaseWatchdogTests {
 
     @Test func startsAgainAfterGoingIdle() async throws {
         let watchdog = LeaseWatchdog(timeout: .milliseconds(10))
-        let calls = Calls()
+        let calls = EventCount()
         for round in 1...3 {
             _ = watchdog.watch { calls.record() }
             try await calls.wait(for: round)
@@ -80,8 +63,8 @@ struct LeaseWatchdogTests {
 
     @Test func aLeaseThatEndsInTimeIsNotExpiredWhileOthersWait() async throws {
         let watchdog = LeaseWatchdog(timeout: .milliseconds(200))
-        let early = Calls()
-        let late = Calls()
+        let early = EventCount()
+        let late = EventCount()
         let short = watchdog.watch { early.record() }
         try await Task.sleep(for: .milliseconds(20))
         _ = watchdog.watch { late.record() }

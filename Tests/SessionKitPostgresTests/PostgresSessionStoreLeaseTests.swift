@@ -1,6 +1,5 @@
 import PostgresNIO
 import SessionKit
-import Synchronization
 import Testing
 
 @testable import SessionKitPostgres
@@ -10,20 +9,6 @@ import Testing
 /// that holds the connection.
 @Suite("PostgresSessionStore connection leases", .enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason))
 struct PostgresSessionStoreLeaseTests {
-    /// A one-shot signal a test can wait for, giving up after a while (a liveness bound, not a
-    /// speed goal: a wait that never ends fails the test instead of hanging the suite).
-    final class Signal: Sendable {
-        private let raised = Atomic<Bool>(false)
-        var isRaised: Bool { raised.load(ordering: .acquiring) }
-        func raise() { raised.store(true, ordering: .releasing) }
-        func wait(givingUpAfter limit: Duration = .seconds(30)) async throws {
-            let giveUp = ContinuousClock.now + limit
-            while !isRaised, ContinuousClock.now < giveUp {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
-    }
-
     /// Two stores on one schema and one client that has one connection: the store under test, with
     /// `connectionTimeout`, and a patient one (30 seconds) for everything around the wait, so that a
     /// loaded machine's slow connection set-up cannot time out the test's own steps.
@@ -76,10 +61,10 @@ struct PostgresSessionStoreLeaseTests {
         try await patient.create(key, session)
         // The tested store's schema check, while the connection is free: its load then only waits.
         try await store.migrate()
-        let (leased, release, ended) = (Signal(), Signal(), Signal())
+        let (leased, release, ended) = (EventCount(), EventCount(), EventCount())
         let holder = Task {
             try await patient.leasingConnection { connection in
-                leased.raise()
+                leased.record()
                 // Longer than the test waits for anything else.
                 try await release.wait(givingUpAfter: .seconds(90))
                 var rows = 0
@@ -88,9 +73,9 @@ struct PostgresSessionStoreLeaseTests {
             }
         }
         try await leased.wait()
-        #expect(leased.isRaised, "the holder got the connection")
+        #expect(leased.happened, "the holder got the connection")
         let waiting = Task {
-            defer { ended.raise() }
+            defer { ended.record() }
             return try await store.load(key)
         }
         if cancelling {
@@ -98,8 +83,8 @@ struct PostgresSessionStoreLeaseTests {
             waiting.cancel()
         }
         try await ended.wait()
-        let endedWhileHeld = ended.isRaised
-        release.raise()
+        let endedWhileHeld = ended.happened
+        release.record()
         let outcome = await waiting.result
         return (HeldWait(endedWhileHeld: endedWhileHeld, outcome: outcome, holderRows: try await holder.value), key, session)
     }
