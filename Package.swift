@@ -127,7 +127,7 @@ if withEverything {
     products += [
         .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
         .library(name: "SessionKitHummingbirdTesting", targets: ["SessionKitHummingbirdTesting"]),
-        .executable(name: "sessionkit", targets: ["sessionkit"]),
+        .executable(name: "sessionkit", targets: ["SessionKitCLI"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
     ]
     dependencies += [
@@ -155,8 +155,10 @@ if withEverything {
             ],
             swiftSettings: swiftSettings
         ),
+        // The folder is SessionKitCLI, not sessionkit: on macOS's case-insensitive file system a
+        // `Sources/sessionkit` checks out into `Sources/SessionKit`. The product keeps the name.
         .executableTarget(
-            name: "sessionkit",
+            name: "SessionKitCLI",
             dependencies: [
                 "SessionKit",
                 "SessionKitSQLite",
