@@ -118,7 +118,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
                     let tables = self.tables
                     let logger = self.logger
                     try await leasingConnection { connection in
-                        try await Self.migrateSchema(connection, schema: schema, tables: tables, logger: logger)
+                        try await Self.migrateSchemaExplainingPrivileges(connection, schema: schema, tables: tables, logger: logger)
                     }
                 }
                 state = .running(task)

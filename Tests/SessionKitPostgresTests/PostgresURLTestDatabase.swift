@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SessionKit
+import SessionKitPostgres
+import Synchronization
+import Testing
+
+/// The test server reached through ``PostgresConnectionURL``: `SESSIONKIT_POSTGRES_URL` with URL
+/// parameters added (`sslmode=require`, ...) and `SESSIONKIT_POSTGRES_TLS_CA`, the CA that signed
+/// the server's certificate (both printed by `scripts/postgres-server start`). As
+/// ``PostgresTestDatabase`` does, each store gets a schema of its own, dropped at the end.
+///
+/// ```swift
+/// try await PostgresURLTestDatabase.with(PostgresURLTestDatabase.url("sslmode=require")) { database in
+///     let store = database.makeStore()
+/// }
+/// ```
+final class PostgresURLTestDatabase: Sendable {
+    static let baseURL = ProcessInfo.processInfo.environment["SESSIONKIT_POSTGRES_URL"]
+    static let certificateAuthority = ProcessInfo.processInfo.environment["SESSIONKIT_POSTGRES_TLS_CA"]
+    static let isConfigured = baseURL != nil && certificateAuthority != nil
+    static let skipReason: Comment = """
+        SESSIONKIT_POSTGRES_URL or SESSIONKIT_POSTGRES_TLS_CA is not set: start the server with \
+        `eval "$(scripts/postgres-server start)"` and export both
+        """
+
+    /// The pool logs every failed connection attempt; some tests expect them.
+    static let quiet: Logger = {
+        var logger = Logger(label: "SessionKit.PostgresConnectionURL.test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// The test server's URL with `query` as its parameters, and another host or user when given.
+    static func url(_ query: String, host: String? = nil, user: String? = nil) -> String {
+        guard let baseURL, var components = URLComponents(string: baseURL) else {
+            fatalError("SESSIONKIT_POSTGRES_URL must look like postgres://user@host:port/database")
+        }
+        if let host { components.host = host }
+        if let user { components.user = user }
+        components.percentEncodedQuery = query.isEmpty ? nil : query
+        return components.string!
+    }
+
+    /// `url(query)` parsed, with the password from the environment (none for the test server).
+    static func parsed(_ query: String, host: String? = nil, user: String? = nil) throws -> PostgresConnectionURL {
+        try PostgresConnectionURL(url(query, host: host, user: user))
+    }
+
+    let client: PostgresClient
+    private let schemas = Mutex<[String]>([])
+
+    private init(client: PostgresClient) {
+        self.client = client
+    }
+
+    /// Runs `body` with a running client for `url`, then drops every schema it made.
+    static func with(
+        _ url: PostgresConnectionURL, logger: Logger = quiet, _ body: (PostgresURLTestDatabase) async throws -> Void
+    ) async throws {
+        var configuration = try url.makeClientConfiguration()
+        configuration.options.maximumConnections = 4
+        let database = PostgresURLTestDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            var failure: (any Error)?
+            do {
+                try await body(database)
+            } catch {
+                failure = error
+            }
+            for schema in database.schemas.withLock({ $0 }) {
+                _ = try? await database.client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
+            }
+            group.cancelAll()
+            if let failure { throw failure }
+        }
+    }
+
+    /// A fresh schema name, dropped when the test ends.
+    func makeSchema() -> String {
+        let schema = "sessionkit_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        schemas.withLock { $0.append(schema) }
+        return schema
+    }
+
+    /// A store on the shared client, in a fresh schema.
+    func makeStore(
+        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
+    ) -> PostgresSessionStore {
+        var configuration = PostgresSessionStoreConfiguration(schema: makeSchema(), runsClient: false)
+        configure(&configuration)
+        return PostgresSessionStore(client: client, configuration: configuration, clock: clock)
+    }
+
+    /// Whether the client's connections use TLS, as the server sees them.
+    func usesTLS() async throws -> Bool {
+        let rows = try await client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").collect()
+        return try rows.first?.decode(Bool.self) ?? false
+    }
+}
