@@ -1,13 +1,14 @@
 import NIOCore
 
-/// ``RESPParser`` as a channel handler's decoder: one ``RESPValue`` per complete reply.
+/// ``RESPParser`` as a channel handler's decoder: one ``RESPValue`` per complete reply. The parser
+/// keeps its place between reads, so a large reply arriving in many reads is parsed once.
 ///
 /// ```swift
 /// try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser())))
 /// ```
 struct RESPDecoder: ByteToMessageDecoder {
     typealias InboundOut = RESPValue
-    let parser: RESPParser
+    var parser: RESPParser
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let value = try parser.parse(&buffer) else { return .needMoreData }

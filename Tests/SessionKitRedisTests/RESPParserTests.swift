@@ -7,8 +7,9 @@ struct RESPParserTests {
     static func parseAll(_ text: String) throws -> [RESPValue] {
         var buffer = ByteBuffer(string: text)
         var values: [RESPValue] = []
-        while let value = try RESPParser().parse(&buffer) { values.append(value) }
-        #expect(buffer.readableBytes == 0)
+        var parser = RESPParser()
+        while let value = try parser.parse(&buffer) { values.append(value) }
+        #expect(buffer.readableBytes == 0 && !parser.isMidReply)
         return values
     }
 
@@ -28,7 +29,8 @@ struct RESPParserTests {
         var buffer = ByteBuffer(string: "$6\r\n")
         buffer.writeBytes([0, 13, 10, 255, 36, 42])
         buffer.writeString("\r\n")
-        let value = try RESPParser().parse(&buffer)
+        var parser = RESPParser()
+        let value = try parser.parse(&buffer)
         #expect(value?.bytes.map { Array($0.readableBytesView) } == [0, 13, 10, 255, 36, 42])
     }
 
@@ -47,7 +49,8 @@ struct RESPParserTests {
         #expect(String(buffer: script.encoded()).hasPrefix("*9\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n0\r\n$4\r\nHSET\r\n"))
         // What the encoder writes, the parser reads back (the server's arrays look the same).
         var encoded = command.encoded()
-        let decoded = try? RESPParser().parse(&encoded)
+        var parser = RESPParser()
+        let decoded = try? parser.parse(&encoded)
         #expect(decoded?.array?.count == 6)
         #expect(decoded?.array?[2].bytes.map { Array($0.readableBytesView) } == [0, 13, 10, 255])
     }
@@ -62,23 +65,27 @@ struct RESPParserTests {
             var buffer = ByteBuffer()
             var values: [RESPValue] = []
             var offset = 0
+            var parser = RESPParser()
             while offset < bytes.count {
                 buffer.writeBytes(bytes[offset..<min(offset + chunk, bytes.count)])
                 offset += chunk
-                while let value = try RESPParser().parse(&buffer) { values.append(value) }
+                while let value = try parser.parse(&buffer) { values.append(value) }
             }
             #expect(values == expected, "chunk size \(chunk)")
             #expect(buffer.readableBytes == 0)
         }
-        // Every prefix is incomplete, never an error, and consumes nothing.
+        // Every prefix is incomplete or the first reply, never an error; the same parser then
+        // finishes the replies from the rest of the bytes, wherever the split was.
         for end in 0..<bytes.count {
+            var parser = RESPParser()
             var buffer = ByteBuffer(bytes: bytes[..<end])
-            let before = buffer.readableBytes
-            if let value = try RESPParser().parse(&buffer) {
-                #expect(value == expected[0], "prefix \(end)")
-            } else {
-                #expect(buffer.readableBytes == before)
-            }
+            var values: [RESPValue] = []
+            while let value = try parser.parse(&buffer) { values.append(value) }
+            #expect(values == Array(expected.prefix(values.count)), "prefix \(end)")
+            buffer.writeBytes(bytes[end...])
+            while let value = try parser.parse(&buffer) { values.append(value) }
+            #expect(values == expected, "split at \(end)")
+            #expect(buffer.readableBytes == 0)
         }
     }
 
@@ -88,21 +95,26 @@ struct RESPParserTests {
     ])
     func rejectsMalformedInput(_ text: String) {
         var buffer = ByteBuffer(string: text)
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser().parse(&buffer) }
+        var parser = RESPParser()
+        #expect(throws: RESPParser.Error.self) { _ = try parser.parse(&buffer) }
     }
 
     @Test func boundsNestingLinesAndCounts() throws {
-        var deep = ByteBuffer(string: String(repeating: "*1\r\n", count: 40) + ":1\r\n")
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser().parse(&deep) }
-        var shallow = ByteBuffer(string: String(repeating: "*1\r\n", count: 10) + ":1\r\n")
-        #expect(try RESPParser().parse(&shallow) != nil)
-        var long = ByteBuffer(string: "+" + String(repeating: "x", count: 70_000))
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser().parse(&long) }
+        func parse(_ text: String, _ parser: RESPParser = RESPParser()) throws -> RESPValue? {
+            var parser = parser
+            var buffer = ByteBuffer(string: text)
+            return try parser.parse(&buffer)
+        }
+        #expect(throws: RESPParser.Error.self) { _ = try parse(String(repeating: "*1\r\n", count: 40) + ":1\r\n") }
+        #expect(try parse(String(repeating: "*1\r\n", count: 10) + ":1\r\n") != nil)
+        #expect(try parse(String(repeating: "*1\r\n", count: 32) + ":1\r\n") != nil)
+        #expect(throws: RESPParser.Error.self) { _ = try parse(String(repeating: "*1\r\n", count: 33) + ":1\r\n") }
+        #expect(throws: RESPParser.Error.self) { _ = try parse("+" + String(repeating: "x", count: 70_000)) }
+        #expect(try parse("+" + String(repeating: "x", count: 65_536) + "\r\n") != nil)
+        #expect(throws: RESPParser.Error.self) { _ = try parse("+" + String(repeating: "x", count: 65_537) + "\r\n") }
         // A count the bytes cannot back yet waits (no huge allocation) until the limit rejects it.
-        var big = ByteBuffer(string: "*16000000\r\n:1\r\n")
-        #expect(try RESPParser().parse(&big) == nil)
-        var limited = ByteBuffer(string: "$100\r\n")
-        #expect(throws: RESPParser.Error.self) { _ = try RESPParser(maximumBulkLength: 10).parse(&limited) }
+        #expect(try parse("*16000000\r\n:1\r\n") == nil)
+        #expect(throws: RESPParser.Error.self) { _ = try parse("$100\r\n", RESPParser(maximumBulkLength: 10)) }
     }
 
     @Test func hostileInputNeverTraps() {
@@ -129,8 +141,9 @@ struct RESPParserTests {
                 }
             }
             var buffer = ByteBuffer(bytes: bytes)
+            var parser = RESPParser(maximumDepth: 4, maximumLineLength: 16)
             do {
-                while buffer.readableBytes > 0, let _ = try RESPParser(maximumDepth: 4, maximumLineLength: 16).parse(&buffer) {
+                while buffer.readableBytes > 0, let _ = try parser.parse(&buffer) {
                     outcomes.values += 1
                 }
                 outcomes.incomplete += 1
