@@ -16,6 +16,8 @@ struct DemoPages: Sendable {
     let clock: @Sendable () -> Int64
     static let catalog = ["apple", "pear", "coffee", "tea", "bread"]
     static let cartKey = SessionKey<[String: Int]>("cart")
+    /// The most of one item a cart holds.
+    static let maximumQuantity = 1000
 
     func addRoutes(to router: Router<Context>) {
         router.get("/app") { _, context in
@@ -60,17 +62,20 @@ struct DemoPages: Sendable {
         router.post("/app/cart/add") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
             guard Self.catalog.contains(item) else { throw HTTPError(.badRequest, message: "unknown item") }
-            var cart = try Self.cart(context.session)
-            cart[item] = min(cart[item, default: 0], 999) + 1
-            context.session[Self.cartKey] = cart
+            // An atomic per-key operation: concurrent additions to one cart, on any app server of a
+            // fleet sharing the store, all count (an assignment of the whole cart would lose some).
+            guard try Self.cart(context.session)[item, default: 0] < Self.maximumQuantity else {
+                throw HTTPError(.badRequest, message: "at most \(Self.maximumQuantity) of one item")
+            }
+            context.session.incrementField(item, by: 1, in: Self.cartKey.name)
             context.session.flash("Added one \(item).", category: "success")
             return Response.redirect(to: "/app/cart", type: .normal)
         }
         router.post("/app/cart/remove") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
-            var cart = try Self.cart(context.session)
-            if let count = cart[item] { cart[item] = count > 1 ? count - 1 : nil }
-            context.session[Self.cartKey] = cart
+            if try Self.cart(context.session)[item] != nil {
+                context.session.incrementField(item, by: -1, in: Self.cartKey.name)   // removed at 0
+            }
             return Response.redirect(to: "/app/cart", type: .normal)
         }
     }

@@ -216,7 +216,107 @@ extension PostgresSessionStore {
             END
             $body$
             """,
+            applyOperationsFunction(tables, malformed: malformed),
         ]
+    }
+
+    /// `sessionkit_apply_operations(stored, operations)`: the stored blob with atomic per-key
+    /// operations (``SessionOperationWire``'s JSON, as `jsonb`) applied in order to the values as
+    /// they are in the row now, inside the `UPDATE` and so under the row's lock: concurrent
+    /// requests changing one key never lose each other's operations. Each changed entry moves to
+    /// the end, as PostgreSQL's `jsonb` text (valid JSON; spacing differs from Swift's).
+    static func applyOperationsFunction(_ tables: Tables, malformed: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(tables.applyOperations)(stored bytea, operations jsonb) RETURNS bytea
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+        DECLARE
+            op jsonb;
+            v record;
+            e record;
+            pos integer;
+            start integer;
+            entries bigint;
+            name bytea;
+            text_bytes bytea;
+            old jsonb;
+            cur jsonb;
+            new jsonb;
+            n numeric;
+            kept bytea;
+            kept_count bigint;
+            result bytea := stored;
+        BEGIN
+            IF length(stored) < 1 OR get_byte(stored, 0) <> 1 OR jsonb_typeof(operations) <> 'array' THEN
+                \(malformed);
+            END IF;
+            FOR op IN SELECT value FROM jsonb_array_elements(operations) LOOP
+                name := convert_to(op->>'k', 'UTF8');
+                old := NULL;
+                kept := '\\x'::bytea;
+                kept_count := 0;
+                v := \(tables.readVarint)(result, 1); entries := v.value; pos := v.next;
+                IF entries > length(result) THEN \(malformed); END IF;
+                FOR i IN 1..entries LOOP
+                    start := pos;
+                    e := \(tables.readEntry)(result, pos);
+                    IF e.key = name THEN
+                        v := \(tables.readVarint)(result, start);
+                        v := \(tables.readVarint)(result, (v.next + v.value)::integer);
+                        text_bytes := substring(result FROM v.next + 1 FOR v.value::integer);
+                        BEGIN
+                            old := convert_from(text_bytes, 'UTF8')::jsonb;
+                        EXCEPTION WHEN others THEN
+                            old := NULL;
+                        END;
+                    ELSE
+                        kept := kept || substring(result FROM start + 1 FOR e.next - start);
+                        kept_count := kept_count + 1;
+                    END IF;
+                    pos := e.next;
+                END LOOP;
+                CASE op->>'o'
+                WHEN 'inc' THEN
+                    n := CASE WHEN jsonb_typeof(old) = 'number' AND (old #>> '{}')::numeric = trunc((old #>> '{}')::numeric)
+                              THEN (old #>> '{}')::numeric ELSE 0 END + (op->>'n')::numeric;
+                    new := to_jsonb(LEAST(GREATEST(n, -9223372036854775808), 9223372036854775807)::bigint);
+                WHEN 'app' THEN
+                    new := (CASE WHEN jsonb_typeof(old) = 'array' THEN old ELSE '[]'::jsonb END) || jsonb_build_array(op->'v');
+                WHEN 'ins' THEN
+                    cur := CASE WHEN jsonb_typeof(old) = 'array' THEN old ELSE '[]'::jsonb END;
+                    IF EXISTS (SELECT 1 FROM jsonb_array_elements(cur) AS x(value) WHERE x.value = op->'v') THEN
+                        new := cur;
+                    ELSE
+                        new := cur || jsonb_build_array(op->'v');
+                    END IF;
+                WHEN 'rem' THEN
+                    cur := CASE WHEN jsonb_typeof(old) = 'array' THEN old ELSE '[]'::jsonb END;
+                    new := COALESCE((SELECT jsonb_agg(x.value ORDER BY x.ord) FROM jsonb_array_elements(cur) WITH ORDINALITY AS x(value, ord)
+                                     WHERE x.value <> op->'v'), '[]'::jsonb);
+                WHEN 'setf' THEN
+                    new := (CASE WHEN jsonb_typeof(old) = 'object' THEN old ELSE '{}'::jsonb END) || jsonb_build_object(op->>'f', op->'v');
+                WHEN 'remf' THEN
+                    new := (CASE WHEN jsonb_typeof(old) = 'object' THEN old ELSE '{}'::jsonb END) - (op->>'f');
+                WHEN 'incf' THEN
+                    cur := CASE WHEN jsonb_typeof(old) = 'object' THEN old ELSE '{}'::jsonb END;
+                    n := CASE WHEN jsonb_typeof(cur->(op->>'f')) = 'number' AND (cur->>(op->>'f'))::numeric = trunc((cur->>(op->>'f'))::numeric)
+                              THEN (cur->>(op->>'f'))::numeric ELSE 0 END + (op->>'n')::numeric;
+                    IF n > 0 THEN
+                        new := cur || jsonb_build_object(op->>'f', LEAST(n, 9223372036854775807)::bigint);
+                    ELSE
+                        new := cur - (op->>'f');
+                    END IF;
+                ELSE
+                    \(malformed);
+                END CASE;
+                text_bytes := convert_to(new::text, 'UTF8');
+                result := '\\x01'::bytea || \(tables.varint)(kept_count + 1) || kept
+                    || \(tables.varint)(length(name)) || name || \(tables.varint)(length(text_bytes)) || text_bytes
+                    || substring(result FROM pos + 1);
+            END LOOP;
+            RETURN result;
+        END
+        $body$
+        """
     }
 
     /// Runs `body` between `BEGIN` and `COMMIT`, rolling back when it throws. A connection whose
@@ -250,6 +350,8 @@ struct Tables: Sendable {
     let schemaVersions: String
     /// `sessionkit_apply_delta(stored bytea, delta bytea) → bytea`, and its helpers.
     let applyDelta: String
+    /// `sessionkit_apply_operations(stored bytea, operations jsonb) → bytea`.
+    let applyOperations: String
     let readVarint: String
     let readEntry: String
     let readString: String
@@ -260,6 +362,7 @@ struct Tables: Sendable {
         sessions = prefix + PostgresSessionStore.tableName
         schemaVersions = prefix + "sessionkit_schema"
         applyDelta = prefix + "sessionkit_apply_delta"
+        applyOperations = prefix + "sessionkit_apply_operations"
         readVarint = prefix + "sessionkit_read_varint"
         readEntry = prefix + "sessionkit_read_entry"
         readString = prefix + "sessionkit_read_string"

@@ -250,6 +250,26 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
                     """, logger: logger)
                 return try await Self.hasRows(rows)
             }
+        case .updateApplying(let set, let remove, let list):
+            // The delta, then the operations on the values as the row holds them now, in one
+            // statement under the row's lock: no concurrent request's operation is lost.
+            try SessionOperationWire.check(list)
+            let delta = ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
+            let operations = SessionOperationWire.encodedText(list)
+            let touchesUser = set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
+            let userID = set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) }
+            let (merge, operate) = (tables.applyDelta, tables.applyOperations)
+            return try await withConnection { connection in
+                let rows = try await connection.query("""
+                    UPDATE \(unescaped: table)
+                    SET data = \(unescaped: operate)(\(unescaped: merge)(data, \(delta)), \(operations)::jsonb),
+                        user_id = CASE WHEN \(touchesUser) THEN \(userID) ELSE user_id END,
+                        expires_at = LEAST(\(expiresAt), absolute_expires_at),
+                        sweep_at = LEAST(sweep_at, \(expiresAt), absolute_expires_at), last_seen_at = \(now)
+                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
+                    """, logger: logger)
+                return try await Self.hasRows(rows)
+            }
         }
     }
 

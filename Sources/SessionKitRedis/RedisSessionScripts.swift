@@ -85,23 +85,34 @@ enum RedisSessionScripts {
         return 1
         """
 
-    /// `apply`: p, h, now, expiresAt, mode (`r` replace all, `u` update), user (`-` unchanged,
-    /// `0` none, `1`+ID), number of field/value pairs to set, the pairs, then the fields to remove.
-    static let apply = prelude + """
+    /// `apply`: p, h, now, expiresAt, mode (`r` replace all, `u` update, `o` update and operate),
+    /// user (`-` unchanged, `0` none, `1`+ID), number of field/value pairs to set, the pairs, then
+    /// the fields to remove; in mode `o`, the number of fields to remove before them, and after
+    /// them the operations, five arguments each: field, code, dictionary field, amount, value
+    /// (``operations``).
+    static let apply = prelude + operations + """
         local h, now = ARGV[2], tonumber(ARGV[3])
         local k = skey(h)
         local m = redis.call('HMGET', k, 'e', 'a', 'c', 'ua', 'ip')
         if not m[1] or tonumber(m[1]) <= now then return 0 end
         local last = 8 + 2 * tonumber(ARGV[7]) - 1
+        local first_op = #ARGV + 1
         if ARGV[5] == 'r' then
           redis.call('DEL', k)
           redis.call('HSET', k, 'c', m[3], 'a', m[2])
           if m[4] then redis.call('HSET', k, 'ua', m[4]) end
           if m[5] then redis.call('HSET', k, 'ip', m[5]) end
+        elseif ARGV[5] == 'o' then
+          local removes = tonumber(ARGV[last + 1])
+          if removes > 0 then each('HDEL', k, last + 2, last + 1 + removes) end
+          first_op = last + 2 + removes
         elseif last < #ARGV then
           each('HDEL', k, last + 1, #ARGV)
         end
         each('HSET', k, 8, last)
+        for i = first_op, #ARGV, 5 do
+          operate(k, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4])
+        end
         local e = ARGV[4]
         if tonumber(e) > tonumber(m[2]) then e = m[2] end
         redis.call('HSET', k, 'e', e, 'l', ARGV[3])
@@ -112,6 +123,100 @@ enum RedisSessionScripts {
         if ARGV[6] ~= '-' then setuser(h, optional(ARGV[6]), m[3]) end
         expire(h, e, now)
         return 1
+        """
+
+    /// Atomic per-key operations on a session's hash field (``SessionOperation``), with Redis's
+    /// `cjson`: `operate(k, field, code, dictionary field, amount, value JSON)`. A missing value or
+    /// one of another type counts as `0`, `[]` or `{}`; elements compare as JSON values; numbers are
+    /// exact up to 2^53 (Lua's numbers), and a sum is kept within ±(2^53 - 1).
+    static let operations = """
+        local function decoded(k, f)
+          local raw = redis.call('HGET', k, f)
+          if not raw then return nil end
+          local ok, v = pcall(cjson.decode, raw)
+          if ok then return v end
+          return nil
+        end
+        local function integer(v)
+          if type(v) == 'number' and v == math.floor(v) and v > -9007199254740992 and v < 9007199254740992 then return v end
+          return 0
+        end
+        local function add(a, b)
+          local s = a + b
+          if s > 9007199254740991 then return 9007199254740991 end
+          if s < -9007199254740991 then return -9007199254740991 end
+          return s
+        end
+        local function array(v)
+          if type(v) ~= 'table' then return {} end
+          local n = 0
+          for key, _ in pairs(v) do
+            if type(key) ~= 'number' then return {} end
+            n = n + 1
+          end
+          if n ~= #v then return {} end
+          return v
+        end
+        local function object(v)
+          if type(v) ~= 'table' then return {} end
+          for key, _ in pairs(v) do
+            if type(key) ~= 'string' then return {} end
+          end
+          return v
+        end
+        local function equal(a, b)
+          if type(a) ~= type(b) then return false end
+          if type(a) ~= 'table' then return a == b end
+          for key, x in pairs(a) do if not equal(x, b[key]) then return false end end
+          for key, _ in pairs(b) do if a[key] == nil then return false end end
+          return true
+        end
+        local function encode_array(t)
+          if #t == 0 then return '[]' end
+          return cjson.encode(t)
+        end
+        local function encode_object(t)
+          if next(t) == nil then return '{}' end
+          return cjson.encode(t)
+        end
+        local function operate(k, f, code, field, amount, value)
+          local old = decoded(k, f)
+          local new
+          if code == 'inc' then
+            new = string.format('%d', add(integer(old), amount))
+          elseif code == 'app' then
+            local t = array(old)
+            t[#t + 1] = cjson.decode(value)
+            new = encode_array(t)
+          elseif code == 'ins' then
+            local t, e = array(old), cjson.decode(value)
+            local found = false
+            for _, x in ipairs(t) do if equal(x, e) then found = true end end
+            if not found then t[#t + 1] = e end
+            new = encode_array(t)
+          elseif code == 'rem' then
+            local t, e, kept = array(old), cjson.decode(value), {}
+            for _, x in ipairs(t) do if not equal(x, e) then kept[#kept + 1] = x end end
+            new = encode_array(kept)
+          elseif code == 'setf' then
+            local t = object(old)
+            t[field] = cjson.decode(value)
+            new = encode_object(t)
+          elseif code == 'remf' then
+            local t = object(old)
+            t[field] = nil
+            new = encode_object(t)
+          elseif code == 'incf' then
+            local t = object(old)
+            local n = add(integer(t[field]), amount)
+            if n > 0 then t[field] = n else t[field] = nil end
+            new = encode_object(t)
+          else
+            return redis.error_reply('sessionkit: unknown operation')
+          end
+          redis.call('HSET', k, f, new)
+        end
+
         """
 
     /// `touch`: p, h, now, expiresAt.

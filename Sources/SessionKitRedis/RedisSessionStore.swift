@@ -183,6 +183,30 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             for name in remove where set[name] == nil {
                 arguments.append(prefix: "v:", name.utf8)
             }
+        case .updateApplying(let set, let remove, let operations):
+            try SessionOperationWire.check(operations)
+            arguments.append("o")
+            if let value = set[StoredSession.userIDKey] {
+                Self.appendOptional(StoredSession.userID(from: value), to: &arguments)
+            } else if remove.contains(StoredSession.userIDKey) {
+                Self.appendOptional(nil, to: &arguments)
+            } else {
+                arguments.append("-")
+            }
+            Self.appendValues(set, to: &arguments)
+            let removed = remove.filter { set[$0] == nil }
+            arguments.append(Int64(removed.count))
+            for name in removed {
+                arguments.append(prefix: "v:", name.utf8)
+            }
+            for operation in operations {
+                let (code, field, amount, value) = SessionOperationWire.parts(operation.kind)
+                arguments.append(prefix: "v:", operation.key.utf8)
+                arguments.append(code)
+                arguments.append(field)
+                arguments.append(Int64(amount))
+                arguments.append(bytes: value)
+            }
         }
         return try await evaluate(.apply, arguments) == 1
     }

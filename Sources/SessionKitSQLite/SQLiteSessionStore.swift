@@ -168,6 +168,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
                     try writer.execute("PRAGMA synchronous = NORMAL")
                     try migrateSchema(writer)
                     try writer.register(function: applyFunctionName, argumentCount: 2, applyDelta)
+                    try writer.register(function: applyFunctionName, argumentCount: 3, applyDelta)
                     for _ in 0..<readerCount {
                         let reader = try SQLiteRawConnection(path: path)
                         opened.append(reader)
@@ -252,20 +253,28 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     /// `sessionkit_apply_delta(data, delta)`: the stored values with a delta (values to set, and in
     /// the trailer the keys to remove) merged in. Entries that stay are copied as they are.
+    /// `sessionkit_apply_delta(data, delta, operations)` then applies atomic per-key operations
+    /// (``SessionOperationWire``'s JSON) to the values as they are in this row now, inside the
+    /// `UPDATE`: under SQLite's write lock, so concurrent writers, in this process or another on
+    /// the same file, never lose one another's operations.
     private static let applyDelta: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = { context, count, arguments in
         func blob(_ value: OpaquePointer?) -> UnsafeRawBufferPointer? {
             guard sqlite_nio_sqlite3_value_type(value) == SQLITE_BLOB else { return nil }
             let count = Int(sqlite_nio_sqlite3_value_bytes(value))
             return UnsafeRawBufferPointer(start: sqlite_nio_sqlite3_value_blob(value), count: count)
         }
-        guard count == 2, let arguments, let data = blob(arguments[0]), let delta = blob(arguments[1]) else {
-            sqlite_nio_sqlite3_result_error(context, "sessionkit_apply_delta needs two BLOBs", -1)
+        guard count == 2 || count == 3, let arguments, let data = blob(arguments[0]), let delta = blob(arguments[1]) else {
+            sqlite_nio_sqlite3_result_error(context, "sessionkit_apply_delta needs two or three BLOBs", -1)
             return
         }
         do {
             let (set, trailer) = try SessionRecordCoding.decode(delta)
             let update = SessionDelta.update(set: set, remove: Set(trailer.compactMap { $0 }))
-            let merged = try SessionRecordCoding.applying(update, toBlob: Array(data))
+            var merged = try SessionRecordCoding.applying(update, toBlob: Array(data))
+            if count == 3 {
+                guard let operations = blob(arguments[2]) else { throw SessionStoreError(.corruptRecord, "operations are not a BLOB") }
+                merged = try SessionRecordCoding.applying(try SessionOperationWire.decode(operations), toBlob: merged)
+            }
             merged.withUnsafeBytes { bytes in
                 sqlite_nio_sqlite3_result_blob64(context, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(bytes.count), SQLitePreparedStatement.transient)
             }
@@ -307,6 +316,9 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     private static let mergeSQL = updateSQL(", data = \(applyFunctionName)(data, ?4)")
     private static let mergeSettingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4), user_id = ?5")
     private static let mergeClearingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4), user_id = NULL")
+    private static let operateSQL = updateSQL(", data = \(applyFunctionName)(data, ?4, ?6)")
+    private static let operateSettingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4, ?6), user_id = ?5")
+    private static let operateClearingUserSQL = updateSQL(", data = \(applyFunctionName)(data, ?4, ?6), user_id = NULL")
     private static let deleteSQL = "DELETE FROM \(table) WHERE key_hash = ?1"
     private static let deleteExpiredKeySQL = "DELETE FROM \(table) WHERE key_hash = ?1 AND expires_at <= ?2"
     private static let renameSQL = "UPDATE \(table) SET key_hash = ?2 WHERE key_hash = ?1 AND expires_at > ?3"
@@ -378,6 +390,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         var data: [UInt8]?
         // `?5`, the new `user_id` (NULL when the session has none), in the statements that set it.
         var userID: String??
+        var operations: [UInt8]?
         switch delta {
         case .replaceAll(let values):
             sql = Self.replaceSQL
@@ -395,14 +408,27 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             } else {
                 sql = Self.mergeSQL
             }
+        case .updateApplying(let set, let remove, let list):
+            try SessionOperationWire.check(list)
+            data = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
+            operations = SessionOperationWire.encode(list)
+            if let value = set[StoredSession.userIDKey] {
+                sql = Self.operateSettingUserSQL
+                userID = .some(StoredSession.userID(from: value))
+            } else if remove.contains(StoredSession.userIDKey) {
+                sql = Self.operateClearingUserSQL
+            } else {
+                sql = Self.operateSQL
+            }
         }
-        return try await write { [data, userID] connection in
+        return try await write { [data, userID, operations] connection in
             try connection.withStatement(sql) { statement in
                 try key.withUnsafeBytes { try statement.bind(1, blob: $0) }
                 try statement.bind(2, expiresAt)
                 try statement.bind(3, now)
                 if let data { try statement.bind(4, blob: data) }
                 if let userID { try statement.bind(5, userID) }
+                if let operations { try statement.bind(6, blob: operations) }
                 try statement.run()
             }
             return connection.changes > 0

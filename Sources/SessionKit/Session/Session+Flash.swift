@@ -19,11 +19,10 @@ extension Session {
 
     /// Flask's `flash(message, category)`: appends a message, stored as Flask stores it
     /// (`_flashes`, a list of `(category, message)` tuples), so Flask and Swift read each other's.
+    /// An atomic append (``SessionOperation/Kind/append(_:)``): messages flashed by concurrent
+    /// requests of one server-side session are all kept.
     public func flash(_ message: String, category: String = "message") {
-        var list: [FlaskValue] = []
-        if case .list(let existing)? = flaskValue(Self.flashesKey) { list = existing }
-        list.append(.tuple([.string(category), .string(message)]))
-        setFlaskValue(.list(list), for: Self.flashesKey)
+        operate(Self.flashesKey, .append(SessionValue(flask: .tuple([.string(category), .string(message)]))))
     }
 
     /// Flask's `get_flashed_messages(with_categories=True)`: returns the queued messages, oldest

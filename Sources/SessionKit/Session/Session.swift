@@ -31,6 +31,8 @@ public final class Session: Sendable {
         var changedKeys: Set<String> = []
         var regenerateRequested = false
         var invalidateRequested = false
+        /// Atomic operations on keys not otherwise changed during the request, in order.
+        var operations: [SessionOperation] = []
     }
 
     private let state: Mutex<State>
@@ -251,12 +253,31 @@ public final class Session: Sendable {
             state.accessed = true
             state.modified = true
             state.values[key] = value
+            if !state.operations.isEmpty { state.operations.removeAll { $0.key == key } }
             if let decoded {
                 state.decoded[key] = decoded
             } else if !state.decoded.isEmpty {
                 state.decoded.removeValue(forKey: key)
             }
             state.changedKeys.insert(key)
+        }
+    }
+
+    /// Applies an atomic operation to this session's copy of `key` and records it for the store
+    /// (see ``SessionOperation``). A key assigned earlier in this request, a reserved key, or a
+    /// session whose values are replaced whole takes the result as an assignment instead.
+    func operate(_ key: String, _ kind: SessionOperation.Kind) {
+        let operation = SessionOperation(key: key, kind: kind)
+        state.withLock { state in
+            state.accessed = true
+            state.modified = true
+            state.values[key] = operation.applied(to: state.values[key])
+            if !state.decoded.isEmpty { state.decoded.removeValue(forKey: key) }
+            if state.replacedAll || state.changedKeys.contains(key) || key == StoredSession.userIDKey || key == Self.permanentKey {
+                state.changedKeys.insert(key)
+            } else {
+                state.operations.append(operation)
+            }
         }
     }
 
@@ -268,6 +289,7 @@ public final class Session: Sendable {
             state.accessed = true
             guard state.values.removeValue(forKey: key) != nil else { return false }
             if !state.decoded.isEmpty { state.decoded.removeValue(forKey: key) }
+            if !state.operations.isEmpty { state.operations.removeAll { $0.key == key } }
             state.modified = true
             state.changedKeys.insert(key)
             return true
@@ -293,6 +315,7 @@ public final class Session: Sendable {
             state.changedKeys.formUnion(state.values.keys)
             state.values.removeAll()
             state.decoded.removeAll()
+            state.operations.removeAll()
         }
     }
 
@@ -303,6 +326,7 @@ public final class Session: Sendable {
             state.accessed = true
             state.modified = true
             state.replacedAll = true
+            state.operations.removeAll()
         }
     }
 
@@ -338,6 +362,7 @@ public final class Session: Sendable {
             state.changedKeys.formUnion(state.values.keys)
             state.values.removeAll()
             state.decoded.removeAll()
+            state.operations.removeAll()
         }
     }
 
@@ -365,7 +390,8 @@ public final class Session: Sendable {
                 replacedAll: state.replacedAll,
                 changedKeys: state.changedKeys,
                 regenerateRequested: state.regenerateRequested,
-                invalidateRequested: state.invalidateRequested
+                invalidateRequested: state.invalidateRequested,
+                operations: state.operations
             )
         }
     }
@@ -388,6 +414,8 @@ public struct SessionSnapshot: Sendable {
     public var changedKeys: Set<String>
     public var regenerateRequested: Bool
     public var invalidateRequested: Bool
+    /// Atomic operations for the store to apply in place, in order (on keys not in ``changedKeys``).
+    public var operations: [SessionOperation] = []
 
     /// Whether the session is permanent.
     public var isPermanent: Bool {
@@ -402,6 +430,7 @@ public struct SessionSnapshot: Sendable {
         for key in changedKeys {
             if let value = values[key] { set[key] = value } else { removed.insert(key) }
         }
+        if !operations.isEmpty { return .updateApplying(set: set, remove: removed, operations: operations) }
         return .update(set: set, remove: removed)
     }
 }
@@ -416,4 +445,7 @@ public enum SessionDelta: Sendable, Equatable {
     case update(set: [String: SessionValue], remove: Set<String>)
     /// Replace every value.
     case replaceAll([String: SessionValue])
+    /// Set these keys and remove those, then apply the operations in order, all atomically: each
+    /// operation changes the value the store holds at that moment (see ``SessionOperation``).
+    case updateApplying(set: [String: SessionValue], remove: Set<String>, operations: [SessionOperation])
 }

@@ -93,7 +93,8 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         let newUserID: String??
         switch delta {
         case .replaceAll(let values): newUserID = .some(StoredSession.userID(from: values[StoredSession.userIDKey]))
-        case .update(let set, let remove):
+        case .update(let set, let remove), .updateApplying(let set, let remove, operations: _):
+            if case .updateApplying(_, _, let operations) = delta { try SessionOperationWire.check(operations) }
             if let value = set[StoredSession.userIDKey] {
                 newUserID = .some(StoredSession.userID(from: value))
             } else if remove.contains(StoredSession.userIDKey) {
@@ -213,6 +214,8 @@ public final class MemorySessionStore: SessionUserIndex, Service {
         switch delta {
         case .replaceAll(let values): return .replaceAll(values.mapValues { SessionValue(json: $0.jsonBytes) })
         case .update(let set, let remove): return .update(set: set.mapValues { SessionValue(json: $0.jsonBytes) }, remove: remove)
+        case .updateApplying(let set, let remove, let operations):
+            return .updateApplying(set: set.mapValues { SessionValue(json: $0.jsonBytes) }, remove: remove, operations: operations)
         }
     }
 }

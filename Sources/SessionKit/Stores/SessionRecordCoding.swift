@@ -73,6 +73,9 @@ package enum SessionRecordCoding {
         case .update(let set, let remove):
             for key in remove { values.removeValue(forKey: key) }
             for (key, value) in set { values[key] = value }
+        case .updateApplying(let set, let remove, let operations):
+            apply(.update(set: set, remove: remove), to: &values)
+            for operation in operations { values[operation.key] = operation.applied(to: values[operation.key]) }
         }
     }
 
@@ -81,6 +84,11 @@ package enum SessionRecordCoding {
     /// (what a store does under its lock on every write). It decodes to what decoding,
     /// ``apply(_:to:)`` and encoding with the same trailer give; malformed blobs throw alike.
     package static func applying(_ delta: SessionDelta, toBlob blob: [UInt8]) throws -> [UInt8] {
+        if case .updateApplying(let set, let remove, let operations) = delta {
+            try SessionOperationWire.check(operations)
+            let updated = try applying(.update(set: set, remove: remove), toBlob: blob)
+            return try applying(operations, toBlob: updated)
+        }
         var reader = Reader(bytes: blob)
         guard try reader.byte() == version else { throw corrupt }
         let count = try reader.varint()
@@ -92,6 +100,7 @@ package enum SessionRecordCoding {
         switch delta {
         case .replaceAll(let values): (set, remove) = (values, [])
         case .update(let newValues, let removed): (set, remove) = (newValues, removed)
+        case .updateApplying: preconditionFailure("handled above")
         }
         let replaceAll: Bool
         if case .replaceAll = delta { replaceAll = true } else { replaceAll = false }
@@ -132,12 +141,25 @@ package enum SessionRecordCoding {
         return out
     }
 
+    /// The blob with `operations` applied in order to its values; the trailer is kept.
+    package static func applying(_ operations: [SessionOperation], toBlob blob: [UInt8]) throws -> [UInt8] {
+        guard !operations.isEmpty else { return blob }
+        var (values, trailer) = try decode(blob)
+        for operation in operations {
+            values[operation.key] = SessionValue(json: operation.applied(to: values[operation.key]).jsonBytes)
+        }
+        return encode(values, trailer: trailer)
+    }
+
     /// Whether applying `delta` can change the value of ``StoredSession/userIDKey``.
     package static func touchesUserID(_ delta: SessionDelta) -> Bool {
         switch delta {
         case .replaceAll: return true
         case .update(let set, let remove):
             return set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
+        case .updateApplying(let set, let remove, let operations):
+            return set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
+                || operations.contains { $0.key == StoredSession.userIDKey }
         }
     }
 

@@ -10,7 +10,7 @@
 public struct SessionStoreError: Error, Sendable, CustomStringConvertible {
     /// What kind of error this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable { case alreadyExists, corruptRecord, unavailable, injectedFault }
+        private enum Base: String, Sendable { case alreadyExists, corruptRecord, unavailable, injectedFault, invalidOperation }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -21,6 +21,9 @@ public struct SessionStoreError: Error, Sendable, CustomStringConvertible {
         public static let corruptRecord = Code(.corruptRecord)
         /// The store cannot serve requests (closed, unreachable, failed to open or migrate).
         public static let unavailable = Code(.unavailable)
+        /// A ``SessionOperation`` a store will not apply: one on ``StoredSession/userIDKey``, whose
+        /// value the user index follows (assign it instead).
+        public static let invalidOperation = Code(.invalidOperation)
         /// A failure injected by ``FaultInjectingSessionStore``.
         public static let injectedFault = Code(.injectedFault)
 

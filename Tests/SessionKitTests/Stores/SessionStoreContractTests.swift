@@ -13,6 +13,11 @@ struct SessionStoreContractTests {
         case cleanupByFirstDeadline
         /// Cleanup never looks at a session before its first deadline, even when a write brought it earlier.
         case cleanupMissesShortenedDeadlines
+        /// Applies a delta's sets and removes but drops its operations.
+        case ignoresOperations
+        /// Applies operations to the value the request loaded, not the one stored now (what a
+        /// handler that reads, changes and assigns a value does).
+        case operatesOnStaleValue
     }
 
     final class DictionaryStore: SessionUserIndex {
@@ -49,6 +54,22 @@ struct SessionStoreContractTests {
         }
 
         func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+            var delta = delta
+            if case .updateApplying(let set, let remove, let operations) = delta {
+                if operations.contains(where: { $0.key == StoredSession.userIDKey }) {
+                    throw SessionStoreError(.invalidOperation, "an operation on the user ID")
+                }
+                if bug == .ignoresOperations { delta = .update(set: set, remove: remove) }
+                if bug == .operatesOnStaleValue {
+                    let now = clock()
+                    guard var values = sessions.withLock({ live($0[key], now) })?.values else { return false }
+                    SessionRecordCoding.apply(delta, to: &values)
+                    try await Task.sleep(for: .milliseconds(1))
+                    var assigned: [String: SessionValue] = [:]
+                    for key in Set(operations.map(\.key)) { assigned[key] = values[key] }
+                    delta = .update(set: set.merging(assigned) { $1 }, remove: remove)
+                }
+            }
             let now = clock()
             var session: StoredSession
             if let current = sessions.withLock({ live($0[key], now) }) {
@@ -164,6 +185,8 @@ struct SessionStoreContractTests {
         (.noIndexOnRename, "userIndex"),
         (.cleanupByFirstDeadline, "cleanupFollowsMovedDeadlines"),
         (.cleanupMissesShortenedDeadlines, "cleanupFollowsMovedDeadlines"),
+        (.ignoresOperations, "operationsApplyInPlace"),
+        (.operatesOnStaleValue, "concurrentOperationsOnOneKey"),
     ])
     func eachBugIsCaught(_ bug: Bug, _ checkName: String) async throws {
         let check = try #require(SessionStoreContract.allChecks.first { $0.name == checkName })
