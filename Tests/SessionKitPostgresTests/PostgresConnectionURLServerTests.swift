@@ -57,7 +57,9 @@ struct PostgresConnectionURLServerTests {
         // The startup check says why.
         let start = ContinuousClock.now
         let error = await #expect(throws: SessionStoreError.self) { try await url.checkConnection() }
-        #expect(ContinuousClock.now - start < .seconds(15), "a certificate that does not verify must fail the handshake, not hang")
+        // A hang detector, not a speed claim: the handshake fails in about a second alone, but the
+        // machine may be busy with the parallel tests.
+        #expect(ContinuousClock.now - start < .seconds(60), "a certificate that does not verify must fail the handshake, not hang")
         let message = try #require(error).message
         #expect(message.contains("not signed by a CA in sslrootcert"), "unclear: \(message)")
         #expect(message.contains(wrongCA))
