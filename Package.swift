@@ -54,6 +54,10 @@ var targets: [Target] = [
 if withNIO {
     dependencies.append(.package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"))
 }
+if withRedis || withPostgres {
+    // TLS to Redis (rediss://) and to PostgreSQL (sslmode=require|verify-full).
+    dependencies.append(.package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"))
+}
 
 if withSQLite {
     products.append(.library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]))
@@ -108,6 +112,8 @@ if withRedis {
                 "SessionKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -162,6 +168,10 @@ if withEverything {
             dependencies: [
                 "SessionKit",
                 "SessionKitSQLite",
+                "SessionKitRedis",
+                "SessionKitPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -171,6 +181,8 @@ if withEverything {
             dependencies: [
                 "SessionKit",
                 "SessionKitSQLite",
+                "SessionKitRedis",
+                "SessionKitPostgres",
                 "SessionKitHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -191,7 +203,7 @@ if withEverything {
         ),
         .testTarget(
             name: "SessionKitCLITests",
-            dependencies: ["SessionKit", "SessionKitSQLite"],
+            dependencies: ["SessionKit", "SessionKitSQLite", "SessionKitRedis", "SessionKitPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

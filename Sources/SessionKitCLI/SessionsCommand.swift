@@ -12,23 +12,8 @@ struct SessionsCommand: AsyncParsableCommand {
     )
 
     struct StoreOptions: ParsableArguments {
-        @Option(help: "The store: sqlite:PATH.")
+        @Option(help: "The store: sqlite:PATH, redis://[user[:password]@]host[:port][/db], rediss://... (TLS), or postgres://user[:password]@host[:port]/db[?sslmode=...]. A password not in the URL comes from $SESSIONKIT_STORE_PASSWORD.")
         var store: String
-
-        func open() async throws -> SQLiteSessionStore {
-            guard store.hasPrefix("sqlite:"), store.count > 7 else {
-                throw ValidationError("--store must be sqlite:PATH (the memory store lives inside its server process)")
-            }
-            let path = String(store.dropFirst(7))
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no session database at \(path)") }
-            let sqlite = SQLiteSessionStore(path: path)
-            do {
-                try await sqlite.migrate()
-            } catch {
-                throw ValidationError("cannot open \(path) as a SessionKit session database: \(error)")
-            }
-            return sqlite
-        }
     }
 
     struct List: AsyncParsableCommand {
@@ -37,19 +22,21 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "List this user's sessions (the session key _user_id).") var user: String?
 
         func run() async throws {
-            let store = try await options.open()
-            guard let user else {
-                let stats = try await store.statistics()
-                print("live: \(stats.live)\nexpired (awaiting cleanup): \(stats.expired)\nsigned-in users: \(stats.users)")
-                try await store.close()
-                return
+            try await CommandLineStore.with(options.store) { [user] opened in
+                guard let user else {
+                    guard case .sqlite(let sqlite) = opened.kind else {
+                        throw ValidationError("counting every session is for sqlite: stores; for Redis and PostgreSQL pass --user")
+                    }
+                    let stats = try await sqlite.statistics()
+                    print("live: \(stats.live)\nexpired (awaiting cleanup): \(stats.expired)\nsigned-in users: \(stats.users)")
+                    return
+                }
+                let sessions = try await opened.index.sessions(ofUser: user)
+                print("\(sessions.count) live session\(sessions.count == 1 ? "" : "s") of \(user)")
+                for info in sessions {
+                    print("\(info.key.hex.prefix(16))  created \(Output.iso(info.createdAt))  last seen \(Output.iso(info.lastSeenAt))  expires \(Output.iso(info.expiresAt))  \(info.userAgent ?? "-")  \(info.ipAddress ?? "")")
+                }
             }
-            let sessions = try await store.sessions(ofUser: user)
-            print("\(sessions.count) live session\(sessions.count == 1 ? "" : "s") of \(user)")
-            for info in sessions {
-                print("\(info.key.hex.prefix(16))  created \(Output.iso(info.createdAt))  last seen \(Output.iso(info.lastSeenAt))  expires \(Output.iso(info.expiresAt))  \(info.userAgent ?? "-")  \(info.ipAddress ?? "")")
-            }
-            try await store.close()
         }
     }
 
@@ -60,20 +47,20 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "Only the session whose key starts with this (from `sessions list --user`).") var session: String?
 
         func run() async throws {
-            let store = try await options.open()
-            if let session {
-                let matches = try await store.sessions(ofUser: user).filter { $0.key.hex.hasPrefix(session.lowercased()) }
-                guard matches.count == 1, session.count >= 8 else {
-                    try await store.close()
-                    throw ValidationError(matches.isEmpty ? "no session of \(user) starts with \(session)" : "\(session) matches \(matches.count) sessions; give more characters")
+            try await CommandLineStore.with(options.store) { [user, session] opened in
+                let store = opened.index
+                if let session {
+                    let matches = try await store.sessions(ofUser: user).filter { $0.key.hex.hasPrefix(session.lowercased()) }
+                    guard matches.count == 1, session.count >= 8 else {
+                        throw ValidationError(matches.isEmpty ? "no session of \(user) starts with \(session)" : "\(session) matches \(matches.count) sessions; give more characters")
+                    }
+                    try await store.delete(matches[0].key)
+                    print("revoked 1 session of \(user)")
+                } else {
+                    let count = try await store.revokeSessions(ofUser: user)
+                    print("revoked \(count) session\(count == 1 ? "" : "s") of \(user)")
                 }
-                try await store.delete(matches[0].key)
-                print("revoked 1 session of \(user)")
-            } else {
-                let count = try await store.revokeSessions(ofUser: user)
-                print("revoked \(count) session\(count == 1 ? "" : "s") of \(user)")
             }
-            try await store.close()
         }
     }
 
@@ -82,10 +69,10 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() async throws {
-            let store = try await options.open()
-            let removed = try await store.removeExpired()
-            print("removed \(removed) expired session\(removed == 1 ? "" : "s")")
-            try await store.close()
+            try await CommandLineStore.with(options.store) { opened in
+                let removed = try await opened.index.removeExpired()
+                print("removed \(removed) expired session\(removed == 1 ? "" : "s")")
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Use Flask 3.1's cookie format and Flask's default cookie attributes.") var flaskCompat = false
     @Option(help: "Cookie format when not Flask-compatible: encrypted or signed.") var format: DemoOptions.CookieFormatName = .encrypted
     @Flag(help: "Mark cookies Secure (needs https in front of the demo).") var secureCookies = false
-    @Option(help: "Where sessions live: cookie, memory, or sqlite[:PATH] (default: sqlite:./sessionkit-demo.sqlite).")
+    @Option(help: "Where sessions live: cookie, memory, sqlite[:PATH] (default: sqlite:./sessionkit-demo.sqlite), or a store shared by several demo processes: redis://[user[:password]@]host[:port][/db], rediss://... (TLS; ?ca=FILE), postgres://user[:password]@host[:port]/db[?sslmode=disable|require|verify-full&sslrootcert=FILE]. A password not in the URL comes from $SESSIONKIT_STORE_PASSWORD.")
     var store: DemoStorage = .sqlite(path: DemoStorage.defaultSQLitePath)
     @Option(help: "Seconds a session lives (Flask's PERMANENT_SESSION_LIFETIME; default 31 days).")
     var sessionLifetime: Int64?
@@ -55,6 +55,9 @@ struct DemoCommand: AsyncParsableCommand {
             demo = try await DemoApp(options: options, logger: logger)
         } catch let error as SessionError {
             throw ValidationError(error.message)
+        } catch let error as SessionStoreError {
+            // The stores' messages never contain a password.
+            throw ValidationError("--store \(store): \(error.message)")
         }
         let app = Application(router: demo.router, configuration: .init(address: .hostname(host, port: port), serverName: "sessionkit-demo"), services: demo.services, logger: logger)
         let storage = flaskCompat ? "flask cookies" : (demo.store == nil ? "\(format.rawValue) cookies" : "server-side sessions in \(store)")

@@ -1,6 +1,9 @@
+import Foundation
 public import Hummingbird
 public import Logging
 public import SessionKit
+import SessionKitPostgres
+import SessionKitRedis
 import SessionKitSQLite
 public import ServiceLifecycle
 
@@ -19,7 +22,13 @@ public struct DemoApp {
     /// Services to run with the application (cleanup loops; SQLite closes when they stop).
     public let services: [any Service]
 
-    public init(options: DemoOptions, logger: Logger = Logger(label: "sessionkit-demo")) async throws {
+    /// The environment variable a store's password may come from when its URL has none.
+    public static let storePasswordVariable = "SESSIONKIT_STORE_PASSWORD"
+
+    public init(
+        options: DemoOptions, logger: Logger = Logger(label: "sessionkit-demo"),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws {
         switch options.flaskCompatible ? .cookie : options.storage {
         case .cookie:
             store = nil
@@ -33,6 +42,17 @@ public struct DemoApp {
             try await sqlite.migrate()
             store = sqlite
             services = [sqlite]
+        case .redis(let url):
+            var configuration = try RedisSessionStoreConfiguration(url: url)
+            if configuration.password == nil { configuration.password = environment[Self.storePasswordVariable] }
+            let redis = RedisSessionStore(configuration: configuration, clock: options.clock, logger: logger)
+            store = redis
+            services = [redis]
+        case .postgres(let url):
+            let parsed = try PostgresConnectionURL(url, passwordEnvironmentVariable: Self.storePasswordVariable, environment: environment)
+            let postgres = try PostgresSessionStore(url: parsed, clock: options.clock, logger: logger)
+            store = postgres
+            services = [postgres]
         }
         router = try DemoRouter.build(options: options, store: store, logger: logger)
     }

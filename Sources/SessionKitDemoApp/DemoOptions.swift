@@ -1,4 +1,5 @@
 public import SessionKit
+import Foundation
 
 /// How the demo app is set up: where sessions live and which secret protects them.
 ///
@@ -50,10 +51,15 @@ public struct DemoOptions: Sendable {
     }
 }
 
-/// Where the demo keeps sessions: `cookie`, `memory` or `sqlite[:PATH]`.
+/// Where the demo keeps sessions: `cookie`, `memory`, `sqlite[:PATH]`, or a shared store for a
+/// fleet of demo processes: `redis://[user:password@]host[:port][/db]`, `rediss://…` (TLS), or
+/// `postgres://user[:password]@host[:port]/database[?sslmode=disable|require|verify-full]`.
+/// The password may also come from the environment variable `SESSIONKIT_STORE_PASSWORD`; the
+/// ``description`` never shows it.
 ///
 /// ```swift
-/// DemoStorage(argument: "sqlite:/tmp/demo.sqlite")   // .sqlite(path: "/tmp/demo.sqlite")
+/// DemoStorage(argument: "sqlite:/tmp/demo.sqlite")           // .sqlite(path: "/tmp/demo.sqlite")
+/// DemoStorage(argument: "redis://127.0.0.1:6379/0")         // .redis(url: "redis://127.0.0.1:6379/0")
 /// ```
 public enum DemoStorage: Sendable, Equatable, CustomStringConvertible {
     /// Client-side: the session in an encrypted (or signed, or Flask) cookie.
@@ -62,6 +68,10 @@ public enum DemoStorage: Sendable, Equatable, CustomStringConvertible {
     case memory
     /// Server-side, in a SQLite file (the embedded default).
     case sqlite(path: String)
+    /// Server-side, in Redis (`redis://` or `rediss://`), shared by every process that names it.
+    case redis(url: String)
+    /// Server-side, in PostgreSQL (`postgres://` or `postgresql://`), shared likewise.
+    case postgres(url: String)
 
     public static let defaultSQLitePath = "./sessionkit-demo.sqlite"
 
@@ -71,8 +81,15 @@ public enum DemoStorage: Sendable, Equatable, CustomStringConvertible {
         case "memory": self = .memory
         case "sqlite": self = .sqlite(path: Self.defaultSQLitePath)
         default:
-            guard argument.hasPrefix("sqlite:"), argument.count > 7 else { return nil }
-            self = .sqlite(path: String(argument.dropFirst(7)))
+            if argument.hasPrefix("redis://") || argument.hasPrefix("rediss://") {
+                self = .redis(url: argument)
+            } else if argument.hasPrefix("postgres://") || argument.hasPrefix("postgresql://") {
+                self = .postgres(url: argument)
+            } else if argument.hasPrefix("sqlite:"), argument.count > 7 {
+                self = .sqlite(path: String(argument.dropFirst(7)))
+            } else {
+                return nil
+            }
         }
     }
 
@@ -81,6 +98,20 @@ public enum DemoStorage: Sendable, Equatable, CustomStringConvertible {
         case .cookie: return "cookie"
         case .memory: return "memory"
         case .sqlite(let path): return "sqlite:\(path)"
+        case .redis(let url), .postgres(let url): return Self.redacted(url)
         }
+    }
+
+    /// `url` with the password of its user information replaced by `***`.
+    static func redacted(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        let userInfo = authority[..<at]
+        let user = userInfo.prefix { $0 != ":" }
+        // `redis://secret@host` (no colon) is a password alone.
+        let shown = userInfo.contains(":") ? String(user) + ":***" : "***"
+        return String(url[..<schemeEnd.upperBound]) + shown + String(rest[at...])
     }
 }
