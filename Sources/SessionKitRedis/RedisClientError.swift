@@ -7,8 +7,19 @@
 /// ```
 package struct RedisClientError: Error, Sendable, CustomStringConvertible {
     package enum Kind: Sendable, Equatable {
-        /// The TCP connection (or AUTH/SELECT on it) failed.
+        /// The TCP connection (or a setup command on it) failed.
         case connectFailed
+        /// The server rejected the user name or password (`WRONGPASS`, or `AUTH` refused), or wants
+        /// one that was not given (`NOAUTH`).
+        case authenticationFailed
+        /// `SELECT` failed: the server has no such database (`ERR DB index is out of range`).
+        case databaseUnavailable
+        /// The server does not speak RESP: not Redis, or TLS where plain text was expected.
+        case notRedis
+        /// TLS failed: the handshake (a plain-text server, an unsupported version), the server's
+        /// certificate (not signed by a trusted authority, or for another name), or the local setup
+        /// (an unreadable CA file).
+        case tlsFailed
         /// The connection closed or broke before the reply arrived.
         case connectionClosed
         /// No reply within the command timeout (the connection is then closed).

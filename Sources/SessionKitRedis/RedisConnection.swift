@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to a Redis server speaking RESP2. Commands may be sent concurrently: they are
 /// pipelined and their replies matched in order. A command that gets no reply within its timeout
@@ -22,11 +23,15 @@ package final class RedisConnection: Sendable {
         package var connectTimeout: TimeAmount
         package var commandTimeout: TimeAmount
         package var clientName: String?
+        /// TLS settings; `nil` connects in plain text.
+        package var tls: RedisTLS?
 
         package init(
             host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0,
-            connectTimeout: TimeAmount = .seconds(5), commandTimeout: TimeAmount = .seconds(5), clientName: String? = nil
+            connectTimeout: TimeAmount = .seconds(5), commandTimeout: TimeAmount = .seconds(5), clientName: String? = nil,
+            tls: RedisTLS? = nil
         ) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.username = username
@@ -49,20 +54,41 @@ package final class RedisConnection: Sendable {
     /// Whether the connection can still carry commands.
     package var isActive: Bool { channel.isActive }
 
-    /// Opens a connection, then authenticates (`AUTH`), selects the database (`SELECT`) and names
-    /// the client (`CLIENT SETNAME`) as `options` ask. Fails with ``RedisClientError/Kind/connectFailed``.
+    /// Opens a connection (with TLS when `options` ask, using `tlsContext` or one made from
+    /// ``Options/tls``), then authenticates (`AUTH`), selects the database (`SELECT`) and names the
+    /// client (`CLIENT SETNAME`) as `options` ask, or sends `PING` when there is none of these, so
+    /// a server that is not Redis (or a TLS mismatch) fails here. Fails with
+    /// ``RedisClientError/Kind/connectFailed``, or with a kind that says what is wrong:
+    /// ``RedisClientError/Kind/authenticationFailed``, ``RedisClientError/Kind/databaseUnavailable``,
+    /// ``RedisClientError/Kind/notRedis``, ``RedisClientError/Kind/tlsFailed``. No message contains
+    /// the password.
     package static func connect(
-        to options: RedisConnection.Options, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        to options: RedisConnection.Options, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tlsContext: NIOSSLContext? = nil
     ) -> EventLoopFuture<RedisConnection> {
-        let address = "\(options.host):\(options.port)"
-        let bootstrap = ClientBootstrap(group: group)
+        let address = options.host.contains(":") ? "[\(options.host)]:\(options.port)" : "\(options.host):\(options.port)"
+        let server = "Redis at \(address)"
+        let eventLoop = group.next()
+        var sslContext: NIOSSLContext?
+        if let tls = options.tls {
+            do {
+                sslContext = try tlsContext ?? tls.makeContext()
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+        }
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+            .channelInitializer { [sslContext] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext, let tls = options.tls {
+                        let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: tls.expectedName(host: options.host))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(RESPDecoder(parser: RESPParser()), maximumBufferSize: 1 << 30),
-                        RedisResponseHandler()
+                        RedisResponseHandler(server: server, tls: options.tls)
                     )
                 }
             }
@@ -70,23 +96,21 @@ package final class RedisConnection: Sendable {
             RedisConnection(channel: channel, commandTimeout: options.commandTimeout)
         }
         let handshake = connected.flatMap { connection -> EventLoopFuture<RedisConnection> in
-            var setup: [(RedisCommand, String)] = []
+            var setup: [(RedisCommand, SetupStep)] = []
             if let password = options.password {
                 var auth = RedisCommand("AUTH")
                 if let username = options.username { auth.append(username) }
                 auth.append(password)
-                setup.append((auth, "AUTH"))
+                setup.append((auth, .auth))
             }
-            if options.database != 0 { setup.append((RedisCommand("SELECT", String(options.database)), "SELECT")) }
-            if let name = options.clientName { setup.append((RedisCommand("CLIENT", "SETNAME", name), "CLIENT SETNAME")) }
+            if options.database != 0 { setup.append((RedisCommand("SELECT", String(options.database)), .select)) }
+            if let name = options.clientName { setup.append((RedisCommand("CLIENT", "SETNAME", name), .setName)) }
+            if setup.isEmpty { setup.append((RedisCommand("PING"), .ping)) }
             var future = connection.channel.eventLoop.makeSucceededVoidFuture()
-            for (command, name) in setup {
+            for (command, step) in setup {
                 future = future.flatMap {
                     connection.send(command).flatMapThrowing { reply in
-                        if case .error(let message) = reply {
-                            // The server's message names the problem (WRONGPASS, NOAUTH, ...), never the password.
-                            throw RedisClientError(.connectFailed, "Redis at \(address) refused \(name): \(message)")
-                        }
+                        try step.check(reply, server: server, options: options)
                     }
                 }
             }
@@ -96,8 +120,79 @@ package final class RedisConnection: Sendable {
             }
         }
         return handshake.flatMapErrorThrowing { error in
-            if let error = error as? RedisClientError, error.kind == .connectFailed { throw error }
-            throw RedisClientError(.connectFailed, "cannot connect to Redis at \(address): \(error)")
+            if let error = error as? RedisClientError {
+                switch error.kind {
+                case .connectFailed, .authenticationFailed, .databaseUnavailable, .notRedis, .tlsFailed: throw error
+                // The message names the server already ("Redis at host:port closed the connection").
+                default: throw RedisClientError(.connectFailed, error.message)
+                }
+            }
+            if let tls = options.tls, let tlsError = tls.clientError(for: error, server: server) { throw tlsError }
+            throw RedisClientError(.connectFailed, "cannot connect to \(server): \(error)")
+        }
+    }
+
+    /// A command sent while connecting, and what its reply must be.
+    private enum SetupStep {
+        case auth, select, setName, ping
+
+        func check(_ reply: RESPValue, server: String, options: Options) throws {
+            switch reply {
+            case .simpleString(let text) where self != .ping || text == "PONG":
+                return
+            case .error(let message):
+                throw refused(Self.redacted(message, options.password), server: server, options: options)
+            default:
+                // A RESP value, but not what Redis answers: never shown (it could echo the command).
+                throw RedisClientError(.notRedis, "\(server) answered \(name) with something Redis does not send: is it a Redis server?")
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .auth: "AUTH"
+            case .select: "SELECT"
+            case .setName: "CLIENT SETNAME"
+            case .ping: "PING"
+            }
+        }
+
+        private func refused(_ message: String, server: String, options: Options) -> RedisClientError {
+            let code = message.prefix { $0 != " " }
+            if code == "NOAUTH" {
+                return RedisClientError(
+                    .authenticationFailed,
+                    "\(server) requires a password (NOAUTH): give one in the configuration or the URL (redis://:password@host)"
+                )
+            }
+            switch self {
+            case .auth:
+                let user = options.username.map { "user '\($0)'" } ?? "the default user"
+                if code == "WRONGPASS" {
+                    return RedisClientError(
+                        .authenticationFailed,
+                        "\(server) rejected the password for \(user) (WRONGPASS: wrong password, unknown user, or user disabled)"
+                    )
+                }
+                return RedisClientError(.authenticationFailed, "\(server) refused AUTH for \(user): \(message)")
+            case .select:
+                return RedisClientError(
+                    .databaseUnavailable,
+                    "\(server) has no database \(options.database) (\(message)); it has as many as its `databases` setting, 16 by default"
+                )
+            case .setName, .ping:
+                return RedisClientError(.connectFailed, "\(server) refused \(name): \(message)")
+            }
+        }
+
+        /// The server's message, at most 200 characters, with the password cut out should the
+        /// server (or something posing as one) echo it.
+        static func redacted(_ message: String, _ password: String?) -> String {
+            var message = message
+            if let password, !password.isEmpty {
+                message = message.replacing(password, with: "[password]")
+            }
+            return String(message.prefix(200))
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A fixed number of ``RedisConnection``s used round-robin, each opened on first use and replaced
@@ -28,6 +29,8 @@ package final class RedisConnectionPool: Sendable {
     private let group: any EventLoopGroup
     private let state: Mutex<State>
     private let next = Atomic<Int>(0)
+    /// The TLS context every connection shares, made on first use (when ``RedisConnection/Options/tls`` is set).
+    private let tlsContext = Mutex<NIOSSLContext?>(nil)
 
     package init(options: RedisConnection.Options, size: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.options = options
@@ -62,6 +65,18 @@ package final class RedisConnectionPool: Sendable {
         }
     }
 
+    /// The TLS context for new connections, made once; `nil` without TLS, or when it cannot be made
+    /// (``RedisConnection/connect(to:group:tlsContext:)`` then tries and reports why, and a CA file
+    /// that appears later is picked up).
+    private func sharedTLSContext() -> NIOSSLContext? {
+        guard let tls = options.tls else { return nil }
+        return tlsContext.withLock { context in
+            if let context { return context }
+            context = try? tls.makeContext()
+            return context
+        }
+    }
+
     /// A live connection: the next one round-robin, opened (again) when it is missing or broken.
     package func connection() async throws -> RedisConnection {
         enum Found {
@@ -77,7 +92,7 @@ package final class RedisConnectionPool: Sendable {
             case .connecting(let future):
                 return .pending(future)
             case .ready, .empty:
-                let future = RedisConnection.connect(to: options, group: group)
+                let future = RedisConnection.connect(to: options, group: group, tlsContext: sharedTLSContext())
                 state.slots[index] = .connecting(future)
                 return .pending(future)
             }

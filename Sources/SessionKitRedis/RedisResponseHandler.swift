@@ -1,4 +1,5 @@
 import NIOCore
+import NIOTLS
 
 /// A request on its way to the server: the encoded command, the promise its reply fulfils, and
 /// how long the reply may take.
@@ -39,12 +40,27 @@ final class RedisResponseHandler: ChannelDuplexHandler {
     private var failure: RedisClientError?
     /// The timer for the oldest waiting request's deadline (or an older one's: it then moves on).
     private var timer: Scheduled<Void>?
+    /// Whether a valid reply has come: bytes that are not RESP before that mean "not Redis".
+    private var answered = false
+    /// The server, for messages: "Redis at host:port".
+    private let server: String
+    /// The TLS settings when the connection uses TLS, to explain its failures.
+    private let tls: RedisTLS?
+    /// Whether the TLS handshake has completed (NIOSSL's event passed by).
+    private var handshakeCompleted = false
+
+    /// A handler for a connection to `server` ("Redis at host:port"), with `tls` when it uses TLS.
+    init(server: String = "Redis", tls: RedisTLS? = nil) {
+        self.server = server
+        self.tls = tls
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
+        answered = true
         guard let request = waiting.popFirst() else {
             // A reply nobody asked for: the stream is out of step.
-            fail(context: context, RedisClientError(.protocolError, "Redis sent a reply no command was waiting for"))
+            fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply no command was waiting for"))
             return
         }
         request.promise.succeed(value)
@@ -64,25 +80,61 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         written.futureResult.whenFailure { error in
             let (handler, context) = loopBound.value
-            handler.fail(context: context, RedisClientError(.connectionClosed, "writing to Redis failed: \(error)"))
+            handler.fail(context: context, RedisClientError(.connectionClosed, "writing to \(handler.server) failed: \(error)"))
         }
         if let promise { written.futureResult.cascade(to: promise) }
         context.write(wrapOutboundOut(request.bytes), promise: written)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent { handshakeCompleted = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        fail(context: context, RedisClientError(.connectionClosed, "the connection to Redis closed"))
+        if answered || waiting.isEmpty {
+            fail(context: context, RedisClientError(.connectionClosed, "the connection to \(server) closed"))
+        } else if tls == nil {
+            // Closed without a word in answer to the first command: a TLS port does that to plain text.
+            fail(context: context, RedisClientError(
+                .connectionClosed, "\(server) closed the connection without answering (if that port speaks TLS, use rediss://)"
+            ))
+        } else {
+            fail(context: context, RedisClientError(.connectionClosed, "\(server) closed the connection without answering"))
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? RedisClientError {
             fail(context: context, error)
-        } else if error is RESPParser.Error || error is ByteToMessageDecoderError {
-            fail(context: context, RedisClientError(.protocolError, "Redis sent an invalid reply: \(error)"))
+        } else if let error = error as? RESPParser.Error {
+            fail(context: context, invalidReply(error))
+        } else if error is ByteToMessageDecoderError {
+            fail(context: context, RedisClientError(.protocolError, "\(server) sent an invalid reply: \(error)"))
+        } else if let tls, let tlsError = tls.clientError(for: error, server: server) {
+            fail(context: context, tlsError)
+        } else if tls == nil, !answered, !waiting.isEmpty {
+            // Reset or broken before a word in answer: a TLS port does that to plain text.
+            fail(context: context, RedisClientError(
+                .connectionClosed, "the connection to \(server) failed before it answered: \(error) (if that port speaks TLS, use rediss://)"
+            ))
         } else {
-            fail(context: context, RedisClientError(.connectionClosed, "the connection to Redis failed: \(error)"))
+            fail(context: context, RedisClientError(.connectionClosed, "the connection to \(server) failed: \(error)"))
         }
+    }
+
+    /// What bytes that are not RESP mean: before any valid reply, that the server is not Redis (or
+    /// speaks TLS); after one, a broken stream. Never the bytes themselves: they could echo a command.
+    private func invalidReply(_ error: RESPParser.Error) -> RedisClientError {
+        guard !answered else {
+            return RedisClientError(.protocolError, "\(server) sent an invalid reply (\(error.reason))")
+        }
+        // 0x15 and 0x16 start TLS alert and handshake records (then 0x03, the version's major byte).
+        if tls == nil, let byte = error.unknownTypeByte, byte == 0x15 || byte == 0x16 {
+            return RedisClientError(.notRedis, "\(server) answered with TLS: connect with a rediss:// URL (or set the configuration's tls)")
+        }
+        return RedisClientError(.notRedis, "\(server) does not speak the Redis protocol (RESP2): is it a Redis server? (\(error.reason))")
     }
 
     private func armTimer(context: ChannelHandlerContext, deadline: NIODeadline) {
@@ -98,7 +150,14 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         guard let oldest = waiting.first else { return }
         if oldest.deadline <= context.eventLoop.now {
             let milliseconds = oldest.timeout.nanoseconds / 1_000_000
-            fail(context: context, RedisClientError(.timeout, "Redis did not answer within \(milliseconds) ms"))
+            if tls != nil, !handshakeCompleted {
+                // A plain-text server takes the TLS hello for the start of a command and waits for its end.
+                fail(context: context, RedisClientError(
+                    .tlsFailed, "\(server) did not complete the TLS handshake within \(milliseconds) ms (is it a plain redis:// port?)"
+                ))
+            } else {
+                fail(context: context, RedisClientError(.timeout, "\(server) did not answer within \(milliseconds) ms"))
+            }
         } else {
             armTimer(context: context, deadline: oldest.deadline)
         }

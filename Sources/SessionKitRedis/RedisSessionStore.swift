@@ -73,7 +73,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
                 password: configuration.password, database: configuration.database,
                 connectTimeout: Self.timeAmount(configuration.connectTimeout),
                 commandTimeout: Self.timeAmount(configuration.commandTimeout),
-                clientName: configuration.clientName
+                clientName: configuration.clientName, tls: configuration.tls
             ),
             size: configuration.poolSize
         )

@@ -6,6 +6,8 @@ import SessionKit
 /// let store = RedisSessionStore(configuration: .init(host: "redis.internal", port: 6379, password: secret, keyPrefix: "myapp:sessions"))
 /// // or from a URL: redis://[[username]:password@]host[:port][/database]
 /// let fromURL = RedisSessionStore(configuration: try RedisSessionStoreConfiguration(url: "redis://:secret@127.0.0.1:6379/2"))
+/// // TLS, the server verified against a CA file: rediss://...?ca=/path/to/ca.pem
+/// let overTLS = RedisSessionStore(configuration: try RedisSessionStoreConfiguration(url: "rediss://app:secret@redis.internal:6380/0?ca=/etc/redis/ca.pem"))
 /// ```
 public struct RedisSessionStoreConfiguration: Sendable {
     /// The server's host name or address.
@@ -33,6 +35,9 @@ public struct RedisSessionStoreConfiguration: Sendable {
     public var cleanupBatchSize: Int
     /// The name the connections give themselves (`CLIENT SETNAME`, visible in `CLIENT LIST`).
     public var clientName: String?
+    /// TLS for the connections (what `rediss://` sets); `nil`, the default, connects in plain text.
+    /// See ``RedisTLS``: the server is verified unless ``RedisTLS/verifyServer`` is `false`.
+    public var tls: RedisTLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -46,8 +51,10 @@ public struct RedisSessionStoreConfiguration: Sendable {
         commandTimeout: Duration = .seconds(5),
         cleanupInterval: Duration = .seconds(60),
         cleanupBatchSize: Int = 1000,
-        clientName: String? = "sessionkit"
+        clientName: String? = "sessionkit",
+        tls: RedisTLS? = nil
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.database = database
@@ -63,16 +70,56 @@ public struct RedisSessionStoreConfiguration: Sendable {
     }
 
     /// Settings from a URL, `redis://[[username]:password@]host[:port][/database]` (user name and
-    /// password percent-decoded), with the other settings as given. Throws
+    /// password percent-decoded), or `rediss://` for TLS, with the other settings as given.
+    ///
+    /// A `rediss://` URL verifies the server by default, against the system's trust roots; its
+    /// query may name a CA file, `?ca=/path/to/ca.pem`, a name the certificate must carry,
+    /// `&servername=redis.internal`, or turn verification off, `&verify=none` (for development
+    /// only: anyone in the middle could read the sessions). Throws
     /// ``SessionStoreError/Code/unavailable`` for anything else; the message never contains the password.
     public init(url: String, keyPrefix: String = "sessionkit", poolSize: Int = 4) throws {
         self.init(keyPrefix: keyPrefix, poolSize: poolSize)
         func invalid(_ why: String) -> SessionStoreError {
-            SessionStoreError(.unavailable, "invalid Redis URL (\(why)); expected redis://[[username]:password@]host[:port][/database]")
+            SessionStoreError(
+                .unavailable,
+                "invalid Redis URL (\(why)); expected redis[s]://[[username]:password@]host[:port][/database][?ca=path&verify=full|none&servername=name]"
+            )
         }
-        guard url.hasPrefix("redis://") else { throw invalid("not redis://") }
-        var rest = Substring(url.dropFirst("redis://".count))
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
+        var rest: Substring
+        if url.hasPrefix("redis://") {
+            rest = Substring(url.dropFirst("redis://".count))
+        } else if url.hasPrefix("rediss://") {
+            rest = Substring(url.dropFirst("rediss://".count))
+            tls = RedisTLS()
+        } else {
+            throw invalid("not redis:// or rediss://")
+        }
+        if let mark = rest.firstIndex(of: "?") {
+            let query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+            for parameter in query.split(separator: "&") {
+                let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0])
+                guard let value = Self.percentDecoded(parts.count == 2 ? parts[1] : "") else { throw invalid("bad encoding in \(name)") }
+                guard ["ca", "verify", "servername"].contains(name) else { throw invalid("unknown parameter \(name)") }
+                guard var settings = tls else { throw invalid("\(name) is a TLS setting: use rediss://") }
+                switch name {
+                case "ca":
+                    guard !value.isEmpty else { throw invalid("empty ca") }
+                    settings.caFile = value
+                case "verify":
+                    switch value {
+                    case "full": settings.verifyServer = true
+                    case "none": settings.verifyServer = false
+                    default: throw invalid("verify must be full or none")
+                    }
+                default:
+                    guard !value.isEmpty else { throw invalid("empty servername") }
+                    settings.serverName = value
+                }
+                tls = settings
+            }
+        }
         if let at = rest.lastIndex(of: "@") {
             let userInfo = rest[..<at]
             rest = rest[rest.index(after: at)...]
