@@ -171,7 +171,14 @@ struct RedisSessionStoreTests {
             let group = ServiceGroup(configuration: .init(services: [store], gracefulShutdownSignals: [], logger: Logger(label: "test")))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                try await Task.sleep(for: .milliseconds(150))
+                // Until the service's cleanup has removed the expired session from the index (a
+                // fixed 150 ms wait was too short on a loaded machine), at most 10 s.
+                let connection = try await RedisTestServer.connection()
+                defer { connection.close() }
+                for _ in 0..<200 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    if try await connection.send(RedisCommand("ZCARD", "\(stores.prefix):expiry")).int64 == 1 { break }
+                }
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
