@@ -300,7 +300,11 @@ def through_every_instance_alive(fleet: Fleet, browser: Browser, exclude) -> lis
 STORE_DOWN_LOG = re.compile(r"(?i)(session store|store|redis|postgres)[^\n]*(unavailable|unreachable|failed|down|refused)")
 
 
-def outage_under_load(fleet: Fleet, cookie_name: str, check, outage_seconds: float, clients_count: int = 6) -> None:
+def outage_under_load(fleet: Fleet, cookie_name: str, check, outage_seconds: float, require_503: bool,
+                      clients_count: int = 6) -> None:
+    """Stops the store under load and starts it again `outage_seconds` later; checks what the
+    clients got meanwhile and that everything is back afterwards. With `require_503`, every instance
+    must have answered 503 at least once."""
     clients = logged_in_clients(fleet, clients_count, "outage")
     users = {b.name: b.get("/app").who for b in clients}
     ids = {i: b.jar[cookie_name] for i, b in enumerate(clients)}
@@ -326,15 +330,36 @@ def outage_under_load(fleet: Fleet, cookie_name: str, check, outage_seconds: flo
         done.result()
 
     answers = [a for _, a in load]
-    during = [a for a in answers if a.started >= marks["stopped"] and a.ended <= marks["starting"]]
+    t0 = marks["stopping"]
+
+    def timeline() -> str:
+        """What the requests around the outage got, for a failure's message."""
+        rows = []
+        for a in sorted(answers, key=lambda a: a.started):
+            if a.ended >= t0 - 0.05 and a.started <= marks["started"] + 0.2:
+                rows.append(f"  {a.started - t0:+6.2f}s..{a.ended - t0:+6.2f}s {a.status or a.error} via {a.upstream}")
+        return (f"store stop began at 0.00s, done {marks['stopped'] - t0:+.2f}s; start began {marks['starting'] - t0:+.2f}s, "
+                f"done {marks['started'] - t0:+.2f}s; requests around it:\n" + "\n".join(rows[:80]))
+
+    # Answered while the store was down: 503, nothing else. A request that arrived during the outage
+    # may instead wait for the store (a pool's connect timeout) and succeed once it is back.
+    answered_during = [a for a in answers if a.status is not None and marks["stopped"] <= a.ended <= marks["starting"]]
     statuses = sorted({a.status for a in answers if a.status is not None})
     bad = [a for a in answers if a.error or a.status not in (200, 503)]
     check(not bad, f"requests around the store outage got other than 200/503 (statuses seen: {statuses}):\n"
-          + "\n".join(a.describe() for a in bad[:5]))
-    check(len(during) >= 5, f"too few requests fell inside the outage to prove anything: {len(during)} of {len(answers)}")
-    not_503 = [a for a in during if a.status != 503]
-    check(not not_503, f"{len(not_503)} of {len(during)} requests during the outage were not answered 503:\n"
-          + "\n".join(a.describe() for a in not_503[:5]))
+          + "\n".join(a.describe() for a in bad[:5]) + "\n" + timeline())
+    not_503 = [a for a in answered_during if a.status != 503]
+    check(not not_503, f"{len(not_503)} of {len(answered_during)} requests answered while the store was down were not 503:\n"
+          + "\n".join(a.describe() for a in not_503[:5]) + "\n" + timeline())
+    # The load felt the outage: some request got a 503, or waited through it for the store.
+    felt = [a for a in answers if a.status == 503 or (a.started < marks["starting"] < a.ended and a.started > t0)]
+    check(felt, "no request was affected by the outage: the load did not run through it\n" + timeline())
+    unavailable = [a for a in answers if a.status == 503]
+    if require_503:
+        answered_503 = {a.upstream for a in unavailable}
+        check(answered_503 == fleet.upstreams,
+              f"after a {outage_seconds} s store outage, longer than the stores' 5 s timeouts, not every instance "
+              f"answered 503: {sorted(answered_503)} of {sorted(fleet.upstreams)}\n" + timeline())
     for index, a in load:
         changed = session_cookie_changes([a], cookie_name, ids[index])
         check(not changed, f"a response around the outage deleted or replaced a session cookie (a logout): {a.describe()}")
@@ -342,7 +367,7 @@ def outage_under_load(fleet: Fleet, cookie_name: str, check, outage_seconds: flo
         check(i.pid == pids[i.index] and i.alive(), f"instance {i.addr} did not survive the outage (pid {pids[i.index]})")
 
     # The store's log lines: every instance that answered 503 says why.
-    answered_503 = {a.upstream for a in during}
+    answered_503 = {a.upstream for a in unavailable}
     for i in fleet.instances:
         if i.addr not in answered_503:
             continue
@@ -371,15 +396,22 @@ def outage_under_load(fleet: Fleet, cookie_name: str, check, outage_seconds: flo
 
 
 def test_store_outage_under_load_is_503_and_no_logout(fleet, cookie_name, check):
-    """The store stops under load and starts again on the same port ~2.5 s later: requests meanwhile
-    are 503 (never 500, never a crash, never a deleted or replaced session cookie), the instances log
+    """The store stops under load and starts again on the same port ~2.5 s later: what is answered
+    meanwhile is 503 (never 500, never a crash, never a deleted or replaced session cookie; a request
+    may also wait for the store and succeed once it is back), the instances that answered 503 log
     why, and afterwards every session works again on every instance, none restarted, with as many
     sessions in the store as before."""
-    outage_under_load(fleet, cookie_name, check, outage_seconds=2.5)
+    outage_under_load(fleet, cookie_name, check, outage_seconds=2.5, require_503=False)
+
+
+def test_store_outage_longer_than_the_store_timeouts_is_503_on_every_instance(fleet, cookie_name, check):
+    """The same with a 7-second outage, longer than the stores' connect and command timeouts (5 s by
+    default): now every instance must fail closed with 503 (and log why) instead of waiting."""
+    outage_under_load(fleet, cookie_name, check, outage_seconds=7.0, require_503=True)
 
 
 @pytest.mark.long
 def test_long_store_outage_under_load(fleet, cookie_name, check):
-    """The same with a 20-second outage, longer than the stores' connect and command timeouts (5 s),
-    so that pools that gave up reconnecting must come back by themselves."""
-    outage_under_load(fleet, cookie_name, check, outage_seconds=20.0, clients_count=8)
+    """The same with a 30-second outage, so that pools that gave up reconnecting must come back by
+    themselves."""
+    outage_under_load(fleet, cookie_name, check, outage_seconds=30.0, require_503=True, clients_count=8)
