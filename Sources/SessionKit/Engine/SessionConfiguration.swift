@@ -47,7 +47,15 @@ public struct SessionConfiguration: Sendable {
     public var reissueAfterKeyRotation = true
     /// Use the first session cookie that verifies (`true`), or only the first one present, as Flask
     /// does (`false`).
+    ///
+    /// Server-side sessions look up at most ``maximumStoreLookups`` (3) well-formed IDs of one
+    /// request in the store, in the order the `Cookie` header lists them; values that are not of an
+    /// ID's shape (or whose signature fails) cost no look-up and do not count. A header stuffed with
+    /// many IDs therefore costs at most three store round trips.
     public var tryEveryCookieCandidate = true
+    /// How many session IDs of one request server-side sessions look up in the store at most (3),
+    /// however many session cookies the request carries (see ``tryEveryCookieCandidate``).
+    public static let maximumStoreLookups = 3
     /// Browsers drop cookies larger than this (name and value); committing one is an error.
     public var maximumCookieSize = 4096
     /// Which failed responses still commit the session.

@@ -10,13 +10,32 @@ extension SessionEngine {
     func loadServer(from cookies: RequestCookies, store: any SessionStore, client: SessionClientInfo) async throws -> Session {
         let now = clock()
         var first = true
+        // At most `maximumStoreLookups` IDs reach the store; what was passed over is logged once
+        // per request, however many cookies it was.
+        var lookups = 0
+        var malformed = 0
+        var unknown = 0
+        var skipped = 0
+        defer {
+            if malformed + unknown + skipped > 0 {
+                logger.debug("session ID cookie rejected", metadata: [
+                    "malformed": "\(malformed)", "not_found": "\(unknown)", "not_looked_up": "\(skipped)",
+                ])
+            }
+        }
         for slice in cookies.valueSlices(named: configuration.cookie.name) {
             if !first, !configuration.tryEveryCookieCandidate { break }
             first = false
-            guard let (id, signedWithOlderKey) = parseID(slice) else {
-                if !slice.isEmpty { logger.debug("session ID cookie rejected", metadata: ["reason": "malformed or bad signature"]) }
+            guard lookups < SessionConfiguration.maximumStoreLookups else {
+                // Not even parsed: a signed ID's check costs a MAC per key.
+                if !slice.isEmpty { skipped += 1 }
                 continue
             }
+            guard let (id, signedWithOlderKey) = parseID(slice) else {
+                if !slice.isEmpty { malformed += 1 }
+                continue
+            }
+            lookups += 1
             let key = id.storageKey
             let record: StoredSession?
             do {
@@ -31,7 +50,7 @@ extension SessionEngine {
                 }
             }
             guard let record, record.expiresAt >= now, record.absoluteExpiresAt >= now else {
-                logger.debug("session ID not found or expired")
+                unknown += 1
                 continue
             }
             return Session(

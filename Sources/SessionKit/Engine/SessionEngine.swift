@@ -87,6 +87,17 @@ public struct SessionEngine: Sendable {
     func loadCookie(from cookies: RequestCookies, codec: any SessionCodec) -> Session {
         var context: SessionCodecContext?
         var first = true
+        // Rejections are logged once per request, however many cookies were rejected.
+        var rejected = 0
+        var reasons: Set<SessionRejection> = []
+        defer {
+            if rejected > 0 {
+                logger.debug("session cookie rejected", metadata: [
+                    "rejected": "\(rejected)", "reason": "\(reasons.map(\.description).sorted().joined(separator: ","))",
+                    "format": "\(codec.formatName)",
+                ])
+            }
+        }
         // The values are slices of the header: decoded in place, never copied.
         for candidate in cookies.valueSlices(named: configuration.cookie.name) {
             if !first, !configuration.tryEveryCookieCandidate { break }
@@ -98,7 +109,8 @@ public struct SessionEngine: Sendable {
             case .valid(let data, let needsReissue):
                 return Session(data: data, needsReissue: needsReissue)
             case .rejected(let reason):
-                logger.debug("session cookie rejected", metadata: ["reason": "\(reason)", "format": "\(codec.formatName)"])
+                rejected += 1
+                reasons.insert(reason)
             }
         }
         return Session()

@@ -58,4 +58,50 @@ struct SessionCookieCandidateTests {
         #expect(try await Self.loadedUser(engine, "session=\(SessionID().cookieValue); session=\(other)") == expected)  // unknown ID
         #expect(try await Self.loadedUser(engine, "session=; session=\(other)") == expected)
     }
+
+    /// 128 well-shaped but unknown IDs in one `Cookie` header cost at most
+    /// ``SessionConfiguration/maximumStoreLookups`` store look-ups, not 128.
+    @Test func storeLookupsPerRequestAreBounded() async throws {
+        let store = FaultInjectingSessionStore(MemorySessionStore(clock: { Self.now }))
+        let engine = Self.engine(.server(store), everyCandidate: true)
+        let valid = try await Self.validValue(engine, user: "ada")
+        store.resetCounts()
+        let unknown = (0..<128).map { _ in "session=\(SessionID().cookieValue)" }
+        #expect(try await Self.loadedUser(engine, unknown.joined(separator: "; ")) == nil)
+        #expect(store.callCount(.load) == SessionConfiguration.maximumStoreLookups)
+        #expect(SessionConfiguration.maximumStoreLookups == 3)
+        // Malformed values cost no look-up and do not use up the allowance.
+        store.resetCounts()
+        let malformed = Array(repeating: "session=not-an-id", count: 100)
+        #expect(try await Self.loadedUser(engine, (malformed + unknown.prefix(2) + ["session=\(valid)"]).joined(separator: "; ")) == "ada")
+        #expect(store.callCount(.load) == 3)
+        // A known ID behind the allowance is not reached.
+        store.resetCounts()
+        #expect(try await Self.loadedUser(engine, (unknown.prefix(3) + ["session=\(valid)"]).joined(separator: "; ")) == nil)
+        #expect(store.callCount(.load) == 3)
+    }
+
+    /// A request carrying 128 rejected session cookies writes one log line, not 128: malformed IDs,
+    /// unknown IDs, and cookies of a client-side format that do not verify.
+    @Test func rejectedCandidatesAreLoggedOncePerRequest() async throws {
+        let log = CountingLogHandler.Box()
+        var logger = Logger(label: "test") { _ in CountingLogHandler(box: log) }
+        logger.logLevel = .trace
+        let configuration = SessionConfiguration()
+        let server = SessionEngine(storage: .server(MemorySessionStore(clock: { Self.now })), configuration: configuration, logger: logger, clock: { Self.now })
+        let client = SessionEngine(storage: .cookie(EncryptedSessionCodec(keys: Self.keys)), configuration: configuration, logger: logger, clock: { Self.now })
+        let headers = [
+            (0..<128).map { _ in "session=\(SessionID().cookieValue)" }.joined(separator: "; "),
+            Array(repeating: "session=not-an-id", count: 128).joined(separator: "; "),
+            (0..<128).map { "session=\($0 % 2 == 0 ? "x" : SessionID().cookieValue)" }.joined(separator: "; "),
+        ]
+        for header in headers {
+            for engine in [server, client] {
+                let before = log.count
+                _ = try await engine.load(from: RequestCookies(header: header))
+                #expect(log.count - before == 1, "\(log.messages[before...])")
+            }
+        }
+        #expect(!log.messages.contains { $0.contains("not-an-id") })  // the log never echoes a value
+    }
 }
