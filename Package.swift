@@ -25,6 +25,8 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    // `swift package generate-documentation` (scripts/docs); no code of it is linked.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.4.0"),
 ]
 var targets: [Target] = [
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
