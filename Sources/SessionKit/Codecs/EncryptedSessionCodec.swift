@@ -6,12 +6,13 @@ import Foundation
 ///
 /// The cookie is `base64url(version ‖ key id ‖ nonce ‖ ciphertext ‖ tag)`. The cookie name and a
 /// purpose are bound in as associated data; issued-at and the absolute deadline are inside the
-/// encrypted payload, so a cookie's `Expires` is never trusted.
+/// encrypted payload, so a cookie's `Expires` is never trusted. Printing or dumping a codec shows
+/// its settings and how many keys it holds, never a key.
 ///
 /// ```swift
 /// let codec = try EncryptedSessionCodec(keys: KeyRing(current: .environment("SESSIONKIT_SECRET")))
 /// ```
-public struct EncryptedSessionCodec: SessionCodec {
+public struct EncryptedSessionCodec: SessionCodec, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The AEAD algorithm new cookies are sealed with. Cookies of either algorithm are opened.
     public enum Algorithm: Sendable {
         case aes256GCM
@@ -91,6 +92,15 @@ public struct EncryptedSessionCodec: SessionCodec {
             }
             return .rejected(.badSignature)
         }
+    }
+
+    public var description: String {
+        "EncryptedSessionCodec(\(algorithm), purpose: \"\(purpose)\", \(keys.count) keys, redacted)"
+    }
+    public var debugDescription: String { description }
+    /// The settings and the number of keys; never a key.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["algorithm": algorithm, "purpose": purpose, "clockSkewLeeway": clockSkewLeeway, "keyCount": keys.count], displayStyle: .struct)
     }
 
     private enum Opened {

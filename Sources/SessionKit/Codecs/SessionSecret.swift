@@ -2,13 +2,14 @@ import Foundation
 
 /// Secret key material for signing or encrypting session cookies (Flask's `SECRET_KEY`).
 ///
-/// Its bytes never appear in `description`, logs or dumps.
+/// Its bytes never appear in `description`, `debugDescription`, `dump` or a `Mirror`: all of them
+/// show only the length.
 ///
 /// ```swift
 /// let secret = try SessionSecret.environment("SESSIONKIT_SECRET")
 /// let fixed = SessionSecret(text: "a long random string from `sessionkit secret`")
 /// ```
-public struct SessionSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct SessionSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The raw key bytes.
     public let bytes: [UInt8]
 
@@ -60,6 +61,8 @@ public struct SessionSecret: Sendable, CustomStringConvertible, CustomDebugStrin
 
     public var description: String { "SessionSecret(\(bytes.count) bytes, redacted)" }
     public var debugDescription: String { description }
+    /// The length only: `dump` never shows the bytes.
+    public var customMirror: Mirror { Mirror(self, children: ["byteCount": bytes.count], displayStyle: .struct) }
 
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {

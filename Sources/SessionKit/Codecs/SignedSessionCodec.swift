@@ -5,12 +5,13 @@ import Crypto
 /// otherwise prefer ``EncryptedSessionCodec``.
 ///
 /// The cookie is `base64url(version ‖ key id ‖ payload ‖ HMAC)`; the MAC covers the cookie name
-/// and a purpose as well, and the payload carries issued-at and the absolute deadline.
+/// and a purpose as well, and the payload carries issued-at and the absolute deadline. Printing or
+/// dumping a codec shows its settings and how many keys it holds, never a key.
 ///
 /// ```swift
 /// let codec = try SignedSessionCodec(keys: KeyRing(current: SessionSecret(text: secret)))
 /// ```
-public struct SignedSessionCodec: SessionCodec {
+public struct SignedSessionCodec: SessionCodec, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let formatName = "signed"
     /// A label bound into every cookie: cookies made for one purpose do not verify for another.
     public let purpose: String
@@ -66,6 +67,13 @@ public struct SignedSessionCodec: SessionCodec {
             }
             return .rejected(.badSignature)
         }
+    }
+
+    public var description: String { "SignedSessionCodec(purpose: \"\(purpose)\", \(keys.count) keys, redacted)" }
+    public var debugDescription: String { description }
+    /// The settings and the number of keys; never a key or a keyed MAC's state.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["purpose": purpose, "clockSkewLeeway": clockSkewLeeway, "keyCount": keys.count], displayStyle: .struct)
     }
 
     /// The payload of a signed cookie without checking its signature: for inspecting a cookie

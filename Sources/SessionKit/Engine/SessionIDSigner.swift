@@ -5,13 +5,14 @@ import Crypto
 /// the secret invalidates every ID cookie an attacker may hold.
 ///
 /// The cookie is `ID.MAC`: the 43-character ID, a dot, and 22 base64url characters of
-/// HMAC-SHA256(derived key, purpose ‖ cookie name ‖ ID) truncated to 128 bits.
+/// HMAC-SHA256(derived key, purpose ‖ cookie name ‖ ID) truncated to 128 bits. Printing or dumping
+/// a signer shows how many keys it holds, never a key or a keyed MAC's state.
 ///
 /// ```swift
 /// let signer = SessionIDSigner(keys: try KeyRing(current: .environment("SESSIONKIT_SECRET")))
 /// let value = signer.sign(SessionID(), cookieName: "session")
 /// ```
-public struct SessionIDSigner: Sendable {
+public struct SessionIDSigner: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// One HMAC per key, keyed once (each MAC starts from a copy).
     private let keyedMACs: [HMAC<SHA256>]
     static let macLength = 16
@@ -19,6 +20,10 @@ public struct SessionIDSigner: Sendable {
     public init(keys: KeyRing) {
         self.keyedMACs = keys.derive(purpose: "sessionkit/session-id/v1").map { HMAC<SHA256>(key: $0.key) }
     }
+
+    public var description: String { "SessionIDSigner(\(keyedMACs.count) keys, redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["keyCount": keyedMACs.count], displayStyle: .struct) }
 
     /// The cookie value for `id`, signed with the newest key.
     public func sign(_ id: SessionID, cookieName: String) -> String {

@@ -33,7 +33,7 @@ import Crypto
 /// as U+FFFD; a top level of `[key, value]` pairs with non-string keys, and a `" m"` tag around a
 /// list or dict (Python would `repr` it), are bad payloads; top-level keys that differ only by
 /// Unicode normalization share one `SessionData.values` entry (Swift `String` equality).
-public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomReflectable {
+public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// `"flask"`.
     public var formatName: String { "flask" }
     /// Seconds a timestamp may lie in the future before the cookie counts as expired (Flask: 0).
@@ -99,6 +99,8 @@ public struct FlaskSessionCodec: SessionCodec, CustomStringConvertible, CustomRe
     public var description: String {
         "FlaskSessionCodec(keys: 1 current + \(verificationMACs.count - 1) fallback, secrets hidden)"
     }
+
+    public var debugDescription: String { description }
 
     public var customMirror: Mirror {
         Mirror(self, children: ["fallbackKeyCount": verificationMACs.count - 1, "maxCookieLength": maxCookieLength], displayStyle: .struct)
