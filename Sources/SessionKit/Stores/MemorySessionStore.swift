@@ -13,7 +13,8 @@ import Synchronization
 /// ``run()`` (a `Service`) removes expired sessions in the background at a cost that follows the
 /// number of expired sessions, not the total. Beyond ``MemorySessionStoreConfiguration/maximumSessions``
 /// the least recently used sessions of a shard are evicted. It keeps a user index
-/// (``SessionUserIndex``).
+/// (``SessionUserIndex``); revoking a user's sessions is atomic with respect to renames, so a
+/// session whose ID is regenerated meanwhile cannot slip past a "sign out everywhere".
 ///
 /// ```swift
 /// let store = MemorySessionStore()
@@ -31,6 +32,10 @@ public final class MemorySessionStore: SessionUserIndex, Service {
     public let configuration: MemorySessionStoreConfiguration
     private let shards: [Shard]
     private let shardMask: Int
+    /// Held by renames that move a session between shards and by the user index's walks over every
+    /// shard, so that such a walk never misses a session moving behind it (taken before any shard's
+    /// lock).
+    private let crossShardLock = Mutex<Void>(())
     private let clock: @Sendable () -> Int64
     private let logger: Logger
 
@@ -141,11 +146,14 @@ public final class MemorySessionStore: SessionUserIndex, Service {
                 return true
             }
         }
-        // Both shards locked, always the lower index first, so that renames cannot deadlock.
+        // Both shards locked, always the lower index first, so that renames cannot deadlock; and
+        // not while a revocation walks the shards (it could have passed `to` but not `from`).
         let (first, second) = from < to ? (from, to) : (to, from)
-        return try shards[first].state.withLock { firstShard throws(SessionStoreError) in
-            try shards[second].state.withLock { secondShard throws(SessionStoreError) in
-                from < to ? try move(&firstShard, &secondShard) : try move(&secondShard, &firstShard)
+        return try crossShardLock.withLock { _ throws(SessionStoreError) in
+            try shards[first].state.withLock { firstShard throws(SessionStoreError) in
+                try shards[second].state.withLock { secondShard throws(SessionStoreError) in
+                    from < to ? try move(&firstShard, &secondShard) : try move(&secondShard, &firstShard)
+                }
             }
         }
     }
@@ -163,27 +171,29 @@ public final class MemorySessionStore: SessionUserIndex, Service {
 
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
         let now = clock()
+        // One consistent listing: no session is missed or listed twice while it moves between shards.
+        let found = crossShardLock.withLock { _ in
+            shards.flatMap { shard in shard.state.withLock { $0.sessions(ofUser: userID, now: now) } }
+        }
         var infos: [UserSessionInfo] = []
-        for shard in shards {
-            for (key, record) in shard.state.withLock({ $0.sessions(ofUser: userID, now: now) }) {
-                let trailer = try SessionRecordCoding.decode(record.blob).trailer
-                infos.append(UserSessionInfo(
-                    key: key, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, expiresAt: record.expiresAt,
-                    absoluteExpiresAt: record.absoluteExpiresAt,
-                    userAgent: record.userAgent, ipAddress: trailer.first ?? nil
-                ))
-            }
+        for (key, record) in found {
+            let trailer = try SessionRecordCoding.decode(record.blob).trailer
+            infos.append(UserSessionInfo(
+                key: key, createdAt: record.createdAt, lastSeenAt: record.lastSeenAt, expiresAt: record.expiresAt,
+                absoluteExpiresAt: record.absoluteExpiresAt,
+                userAgent: record.userAgent, ipAddress: trailer.first ?? nil
+            ))
         }
         return infos.sorted { ($0.createdAt, $0.key.hex) < ($1.createdAt, $1.key.hex) }
     }
 
     public func revokeSessions(ofUser userID: String, except: SessionStorageKey?) async throws -> Int {
         let now = clock()
-        var revoked = 0
-        for shard in shards {
-            revoked += shard.state.withLock { $0.revoke(ofUser: userID, except: except, now: now) }
+        // Renames between shards wait until every shard has been visited: otherwise a session
+        // renamed from a shard not yet visited into one already visited would survive.
+        return crossShardLock.withLock { _ in
+            shards.reduce(0) { revoked, shard in revoked + shard.state.withLock { $0.revoke(ofUser: userID, except: except, now: now) } }
         }
-        return revoked
     }
 
     // MARK: Service

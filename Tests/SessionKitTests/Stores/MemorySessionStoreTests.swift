@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SessionKitStoreContract
+import Synchronization
 import Testing
 @testable import SessionKit
 
@@ -176,6 +177,44 @@ struct MemorySessionStoreTests {
             }
         }
         #expect(store.count == model.count)
+    }
+
+    /// "Sign out everywhere" while the user's sessions are being renamed (logins regenerating their
+    /// IDs): a session renamed from a shard the revocation had not reached yet into one it had
+    /// already passed must not survive it.
+    @Test func revokingAUsersSessionsIsAtomicWithRespectToRenames() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(maximumSessions: 4_000_000, shardCount: 1024), clock: clock.function)
+        var survivors = 0
+        for round in 0..<200 {
+            let user = "user-\(round)"
+            var keys: [SessionStorageKey] = []
+            for _ in 0..<16 {
+                let key = SessionID().storageKey
+                try await store.create(key, Self.session(clock.now, user: user))
+                keys.append(key)
+            }
+            let renames = Atomic<Int>(0)
+            let renamer = Task { [keys] in
+                var current = keys
+                while !Task.isCancelled {
+                    for index in current.indices {
+                        let next = SessionID().storageKey
+                        if try await store.rename(current[index], to: next) {
+                            current[index] = next
+                            renames.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+            }
+            while renames.load(ordering: .relaxed) < 32 { await Task.yield() }
+            _ = try await store.revokeSessions(ofUser: user)
+            // Whatever the renamer does after the revocation returned, it can only fail.
+            renamer.cancel()
+            try await renamer.value
+            survivors += try await store.sessions(ofUser: user).count
+        }
+        #expect(survivors == 0, "sessions that survived a revocation of all their user's sessions")
     }
 
     @Test func userAgentsAreKeptOnceAndDroppedWithTheirLastSession() async throws {
