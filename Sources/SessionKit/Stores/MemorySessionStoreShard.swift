@@ -62,8 +62,9 @@ struct MemorySessionStoreShard: Sendable {
     private var lruTail: Int32 = -1
     private var buckets: [Int64: Int32] = [:]
     private var bucketHeap: [Int64] = []
-    /// The first slot of each user's list of sessions (linked through `userNext`).
-    private var byUser: [String: Int32] = [:]
+    /// The first slot of each user's list of sessions (linked through `userNext`), by the user ID's
+    /// bytes: IDs that differ in bytes are different users, even when Unicode calls them equal.
+    private var byUser: [UTF8Key: Int32] = [:]
     /// Each distinct user agent once, shared by the sessions that sent it.
     private var userAgents = MemorySessionStoreStringTable()
     let capacity: Int
@@ -112,7 +113,7 @@ struct MemorySessionStoreShard: Sendable {
         guard let slot = liveSlot(key, now: now) else { return false }
         let blob = try transform(slots[Int(slot)].blob)
         slots[Int(slot)].blob = blob
-        if let newUserID, newUserID != slots[Int(slot)].userID {
+        if let newUserID, !Self.sameUser(newUserID, slots[Int(slot)].userID) {
             unlinkUser(slot)
             slots[Int(slot)].userID = newUserID
             linkUser(slot)
@@ -181,7 +182,7 @@ struct MemorySessionStoreShard: Sendable {
 
     func sessions(ofUser userID: String, now: Int64) -> [(SessionStorageKey, Record)] {
         var found: [(SessionStorageKey, Record)] = []
-        var slot = byUser[userID] ?? -1
+        var slot = byUser[UTF8Key(userID)] ?? -1
         while slot != -1 {
             if slots[Int(slot)].expiresAt > now { found.append((index.key(at: slot), record(at: slot))) }
             slot = slots[Int(slot)].userNext
@@ -191,7 +192,7 @@ struct MemorySessionStoreShard: Sendable {
 
     mutating func revoke(ofUser userID: String, except: SessionStorageKey?, now: Int64) -> Int {
         var revoked = 0
-        var slot = byUser[userID] ?? -1
+        var slot = byUser[UTF8Key(userID)] ?? -1
         while slot != -1 {
             let next = slots[Int(slot)].userNext
             if index.key(at: slot) != except {
@@ -253,10 +254,19 @@ struct MemorySessionStoreShard: Sendable {
 
     // MARK: Users' lists (head: the latest to join)
 
+    /// Whether two user IDs are the same bytes (not merely canonically equivalent).
+    private static func sameUser(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (let a?, let b?): return a.utf8.elementsEqual(b.utf8)
+        default: return false
+        }
+    }
+
     private mutating func linkUser(_ slot: Int32) {
         guard let userID = slots[Int(slot)].userID else { return }
         slots[Int(slot)].userPrev = -1
-        let head = byUser.updateValue(slot, forKey: userID) ?? -1
+        let head = byUser.updateValue(slot, forKey: UTF8Key(userID)) ?? -1
         slots[Int(slot)].userNext = head
         if head != -1 { slots[Int(head)].userPrev = slot }
     }
@@ -268,9 +278,9 @@ struct MemorySessionStoreShard: Sendable {
         if prev != -1 {
             slots[Int(prev)].userNext = next
         } else if next != -1 {
-            byUser[userID] = next
+            byUser[UTF8Key(userID)] = next
         } else {
-            byUser.removeValue(forKey: userID)
+            byUser.removeValue(forKey: UTF8Key(userID))
         }
         if next != -1 { slots[Int(next)].userPrev = prev }
         slots[Int(slot)].userPrev = -1

@@ -16,7 +16,8 @@ struct MemorySessionStoreStringTable: Sendable {
     private var strings: [String?] = []
     /// How many references each number has.
     private var counts: [Int32] = []
-    private var numbers: [String: Int32] = [:]
+    /// By bytes: canonically equivalent strings are kept apart, each as it was sent.
+    private var numbers: [UTF8Key: Int32] = [:]
     private var free: [Int32] = []
 
     /// The number of distinct strings held.
@@ -30,7 +31,7 @@ struct MemorySessionStoreStringTable: Sendable {
 
     /// The number of `string`, with one more reference to it.
     mutating func retain(_ string: String) -> Int32 {
-        if let id = numbers[string] {
+        if let id = numbers[UTF8Key(string)] {
             counts[Int(id)] += 1
             return id
         }
@@ -44,7 +45,7 @@ struct MemorySessionStoreStringTable: Sendable {
             strings.append(string)
             counts.append(1)
         }
-        numbers[string] = id
+        numbers[UTF8Key(string)] = id
         return id
     }
 
@@ -52,7 +53,7 @@ struct MemorySessionStoreStringTable: Sendable {
     mutating func release(_ id: Int32) {
         counts[Int(id)] -= 1
         guard counts[Int(id)] == 0 else { return }
-        if let string = strings[Int(id)] { numbers.removeValue(forKey: string) }
+        if let string = strings[Int(id)] { numbers.removeValue(forKey: UTF8Key(string)) }
         strings[Int(id)] = nil
         free.append(id)
     }

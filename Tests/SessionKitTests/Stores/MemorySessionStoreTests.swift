@@ -217,6 +217,42 @@ struct MemorySessionStoreTests {
         #expect(survivors == 0, "sessions that survived a revocation of all their user's sessions")
     }
 
+    /// User IDs are compared as bytes, as the other stores do: "José" composed (U+00E9) and
+    /// decomposed (e + U+0301) are two users, though Swift's `==` calls the strings equal.
+    @Test func userIndexKeepsCanonicallyEquivalentUserIDsApart() async throws {
+        let clock = ContractClock()
+        let store = MemorySessionStore(configuration: .init(shardCount: 1), clock: clock.function)
+        let composed = "Jos\u{E9}"
+        let decomposed = "Jose\u{301}"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))
+        let first = SessionID().storageKey
+        let second = SessionID().storageKey
+        try await store.create(first, Self.session(clock.now, user: composed))
+        try await store.create(second, Self.session(clock.now, user: decomposed))
+        #expect(try await store.sessions(ofUser: composed).map(\.key) == [first])
+        #expect(try await store.sessions(ofUser: decomposed).map(\.key) == [second])
+        // A session moved from one to the other changes users.
+        let third = SessionID().storageKey
+        try await store.create(third, Self.session(clock.now, user: composed))
+        #expect(try await store.setUserID(decomposed, for: third, expiresAt: clock.now + 1800))
+        #expect(Set(try await store.sessions(ofUser: decomposed).map(\.key)) == [second, third])
+        #expect(try await store.sessions(ofUser: composed).map(\.key) == [first])
+        // Revoking one user's sessions leaves the other's.
+        #expect(try await store.revokeSessions(ofUser: composed) == 1)
+        #expect(try await store.load(first) == nil)
+        #expect(try await store.load(second) != nil)
+        #expect(try await store.load(third) != nil)
+        #expect(Set(try await store.sessions(ofUser: decomposed).map(\.key)) == [second, third])
+        // User agents, kept once for all the sessions that sent them, come back byte for byte.
+        for agent in [composed, decomposed] {
+            var session = Self.session(clock.now, user: "agent-test")
+            session.userAgent = agent
+            try await store.create(SessionID().storageKey, session)
+        }
+        let agents = try await store.sessions(ofUser: "agent-test").compactMap(\.userAgent).map { Array($0.utf8) }
+        #expect(Set(agents) == [Array(composed.utf8), Array(decomposed.utf8)])
+    }
+
     @Test func userAgentsAreKeptOnceAndDroppedWithTheirLastSession() async throws {
         let clock = ContractClock()
         let store = MemorySessionStore(configuration: .init(shardCount: 1), clock: clock.function)
