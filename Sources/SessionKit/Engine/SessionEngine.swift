@@ -10,6 +10,7 @@ import Logging
 /// let commit = try await engine.commit(session, status: 200)
 /// for cookie in commit.setCookies { print("Set-Cookie: \(cookie.headerValue)") }
 /// if commit.varyCookie { print("Vary: Cookie") }
+/// if let cacheControl = commit.cacheControl { print("Cache-Control: \(cacheControl)") }  // unless the handler set one
 /// ```
 public struct SessionEngine: Sendable {
     /// Where sessions live: in the cookie itself, or in a store with only an ID in the cookie.
@@ -73,15 +74,30 @@ public struct SessionEngine: Sendable {
     }
 
     /// What to add to the response for `session` after a handler answered `status`: the
-    /// `Set-Cookie` headers and whether to add `Vary: Cookie`. Throws
+    /// `Set-Cookie` headers, whether to add `Vary: Cookie`, and the `Cache-Control` a response that
+    /// sets the cookie needs (``SessionCommit/cacheControl``). Throws
     /// ``SessionError/Code/cookieTooLarge`` when the session does not fit in a cookie and
     /// ``SessionError/Code/storeUnavailable`` when the store fails (no cookie is sent then for an
     /// ID that was not stored).
     public func commit(_ session: Session, status: Int = 200) async throws -> SessionCommit {
+        var commit: SessionCommit
         switch storage {
-        case .cookie(let codec): return try commitCookie(session, status: status, codec: codec)
-        case .server(let store): return try await commitServer(session, status: status, store: store)
+        case .cookie(let codec): commit = try commitCookie(session, status: status, codec: codec)
+        case .server(let store): commit = try await commitServer(session, status: status, store: store)
         }
+        commit.cacheControl = Self.cacheControl(commit.setCookies, session: session)
+        return commit
+    }
+
+    /// A response that sets the session cookie is for this browser only (`private`); one that hands
+    /// out a new session ID is not kept at all (`no-store`). A new ID is a cookie, not a deletion,
+    /// for a request that came without a session (server-side: a created session) or asked for
+    /// `regenerateID()` (server-side: renamed; a cookie session has no ID, its first cookie and a
+    /// login's stand for one).
+    static func cacheControl(_ setCookies: [SetCookie], session: Session) -> String? {
+        guard !setCookies.isEmpty else { return nil }
+        let issuesNewID = setCookies.contains { $0.maxAge != 0 } && (session.loaded == nil || session.regenerateRequested)
+        return issuesNewID ? SessionCommit.newIDCacheControl : SessionCommit.privateCacheControl
     }
 
     func loadCookie(from cookies: RequestCookies, codec: any SessionCodec) -> Session {
@@ -205,4 +221,13 @@ public struct SessionCommit: Sendable {
     public var setCookies: [SetCookie]
     /// Whether to add `Vary: Cookie` (the response depends on the session).
     public var varyCookie: Bool
+    static let privateCacheControl = "private"
+    static let newIDCacheControl = "no-store"
+
+    /// The `Cache-Control` the response needs when the handler set none: `no-store` when the commit
+    /// hands out a new session ID (a new session, or `regenerateID()`), `private` when it sets or
+    /// deletes the session cookie otherwise, `nil` when it sets no cookie. Middleware adds it only
+    /// to a response without a `Cache-Control` of its own, so that no shared cache keeps one
+    /// user's `Set-Cookie` for another.
+    public var cacheControl: String? = nil
 }
