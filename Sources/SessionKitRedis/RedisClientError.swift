@@ -28,6 +28,12 @@ package struct RedisClientError: Error, Sendable, CustomStringConvertible {
         case protocolError
         /// The pool was shut down.
         case poolClosed
+        /// Redis Cluster answered `CLUSTERDOWN` (slots without a master), or no node of it could
+        /// tell which master serves a slot.
+        case clusterDown
+        /// Redis Cluster kept redirecting a command (`MOVED`, `ASK`, `TRYAGAIN`, a migrating slot)
+        /// past the retry budget.
+        case clusterRedirected
     }
 
     package let kind: Kind

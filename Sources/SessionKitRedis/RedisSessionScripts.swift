@@ -13,6 +13,14 @@
 ///   that user's `h` scored by `c`. Kept here so the user index can be cleaned after Redis has
 ///   expired a session's own key.
 ///
+/// On Redis Cluster the prefix is a hash tag, `{prefix}`, so all these keys share one slot and
+/// one node. Each script is sent with the keys it can name in advance as `KEYS` (a session's hash,
+/// `p:owners`, `p:expiry`, the user index it writes), which routes it and makes the cluster answer
+/// `TRYAGAIN` while a migration has moved some of them but not others. The keys it finds on the
+/// way (a previous owner's index, the sessions behind an index) are read before the first write
+/// (``prelude``'s `reach`): on a node whose slot is migrating, reading a key that has left fails the
+/// script before it changed anything, and the store tries again.
+///
 /// Replies: `1` done, `0` missing or expired, `-1` a live session already has the key.
 ///
 /// ```swift
@@ -51,6 +59,13 @@ enum RedisSessionScripts {
           if ttl > 10000000000 then ttl = 10000000000 end
           redis.call('EXPIRE', skey(h), string.format('%d', ttl))
         end
+        -- Reads h's hash and its owner's index, so that a script fails here, before any write,
+        -- when one of them has left a migrating cluster slot (Redis refuses a non-local key).
+        local function reach(h)
+          redis.call('EXISTS', skey(h))
+          local u = redis.call('HGET', p .. ':owners', h)
+          if u then redis.call('EXISTS', p .. ':u:' .. u) end
+        end
         local function optional(arg)
           if string.sub(arg, 1, 1) == '1' then return string.sub(arg, 2) end
           return false
@@ -71,6 +86,7 @@ enum RedisSessionScripts {
     static let create = prelude + """
         local h, now = ARGV[2], tonumber(ARGV[3])
         local k = skey(h)
+        reach(h)
         local e = redis.call('HGET', k, 'e')
         if e and tonumber(e) > now then return -1 end
         drop(h)
@@ -93,6 +109,7 @@ enum RedisSessionScripts {
     static let apply = prelude + operations + """
         local h, now = ARGV[2], tonumber(ARGV[3])
         local k = skey(h)
+        reach(h)
         local m = redis.call('HMGET', k, 'e', 'a', 'c', 'ua', 'ip')
         if not m[1] or tonumber(m[1]) <= now then return 0 end
         local last = 8 + 2 * tonumber(ARGV[7]) - 1
@@ -223,6 +240,7 @@ enum RedisSessionScripts {
     static let touch = prelude + """
         local h, now = ARGV[2], tonumber(ARGV[3])
         local k = skey(h)
+        reach(h)
         local m = redis.call('HMGET', k, 'e', 'a')
         if not m[1] or tonumber(m[1]) <= now then return 0 end
         local e = ARGV[4]
@@ -238,6 +256,7 @@ enum RedisSessionScripts {
 
     /// `delete`: p, h.
     static let delete = prelude + """
+        reach(ARGV[2])
         drop(ARGV[2])
         return 1
         """
@@ -245,6 +264,8 @@ enum RedisSessionScripts {
     /// `rename`: p, old h, now, new h.
     static let rename = prelude + """
         local old, now, new = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+        reach(old)
+        reach(new)
         local m = redis.call('HMGET', skey(old), 'e', 'c')
         if not m[1] or tonumber(m[1]) <= now then return 0 end
         local e = redis.call('HGET', skey(new), 'e')
@@ -268,6 +289,7 @@ enum RedisSessionScripts {
     /// clock (their keys may be gone already: Redis's TTL) and returns how many.
     static let removeExpired = prelude + """
         local due = redis.call('ZRANGEBYSCORE', p .. ':expiry', '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[2]))
+        for _, h in ipairs(due) do reach(h) end
         for _, h in ipairs(due) do drop(h) end
         return #due
         """
@@ -298,13 +320,18 @@ enum RedisSessionScripts {
         local uk = p .. ':u:' .. ARGV[2]
         local now = tonumber(ARGV[3])
         local n = 0
+        local gone = {}
         for _, h in ipairs(redis.call('ZRANGE', uk, 0, -1)) do
           if h ~= ARGV[4] then
+            reach(h)
             local e = redis.call('HGET', skey(h), 'e')
             if e and tonumber(e) > now then n = n + 1 end
-            drop(h)
-            redis.call('ZREM', uk, h)
+            gone[#gone + 1] = h
           end
+        end
+        for _, h in ipairs(gone) do
+          drop(h)
+          redis.call('ZREM', uk, h)
         end
         return n
         """

@@ -21,14 +21,27 @@ import Synchronization
 /// when they break); a server that cannot be reached, or does not answer within
 /// ``RedisSessionStoreConfiguration/commandTimeout``, gives ``SessionStoreError/Code/unavailable``.
 /// Run it as a `Service` to remove expired sessions from the indexes periodically and to close the
-/// connections on graceful shutdown. Scripts use keys they compute, so use a single Redis server
-/// (or a primary with replicas), not Redis Cluster.
+/// connections on graceful shutdown.
+///
+/// **Redis Cluster** (``RedisSessionStoreConfiguration/clusterNodes``, or a URL with `?cluster=1`):
+/// every key then carries the prefix as a hash tag, `{prefix}:s:<hash>`, `{prefix}:u:<user>`,
+/// `{prefix}:expiry`, so one prefix's keys share one slot and every script stays one atomic step
+/// on one node; each script names its keys (`EVALSHA sha numkeys key...`) so the cluster routes it
+/// and checks them. The price, chosen on purpose: all sessions of a prefix live on one master, so
+/// spread load by giving apps different prefixes. Spreading one prefix over slots would need user
+/// indexes across slots, and "sign out everywhere" and ID rotation would stop being atomic. The
+/// store follows `MOVED` (and refreshes its slot map), `ASK` for reads, and waits out `TRYAGAIN`
+/// and a slot being migrated for scripts, within ``RedisSessionStoreConfiguration/commandTimeout``;
+/// `CLUSTERDOWN` or a node that cannot be reached is ``SessionStoreError/Code/unavailable``. Without
+/// cluster nodes the key names have no hash tag, as they always had.
 ///
 /// ```swift
 /// let store = RedisSessionStore(configuration: .init(host: "127.0.0.1", port: 6379, keyPrefix: "myapp:sessions"))
 /// try await store.ping()                                           // fail early when Redis is down
 /// let group = ServiceGroup(configuration: .init(services: [app, store], logger: logger))
 /// try await group.run()                                            // cleanup; closes on shutdown
+/// // On Redis Cluster: keys {myapp}:s:<hash>, ... on the master of the slot of "myapp"
+/// let clustered = RedisSessionStore(configuration: try .init(url: "redis://10.0.0.1:7000,10.0.0.2:7000/0?cluster=1", keyPrefix: "myapp"))
 /// ```
 public final class RedisSessionStore: SessionUserIndex, Service {
     enum Script: Int, CaseIterable, Sendable {
@@ -52,10 +65,17 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     public let configuration: RedisSessionStoreConfiguration
     private let clock: @Sendable () -> Int64
     private let logger: Logger
-    private let pool: RedisConnectionPool
+    /// The single server's connections, or the cluster's.
+    private let backend: Backend
     /// SHA-1 digests of the loaded scripts, by ``Script`` raw value.
     private let scriptDigests = Mutex<[Int: String]>([:])
+    /// What every key starts with: the prefix, or in a cluster the prefix as a hash tag, `{prefix}`.
     private let prefix: String
+
+    private enum Backend: Sendable {
+        case server(RedisConnectionPool)
+        case cluster(RedisClusterClient)
+    }
 
     /// A store on the Redis server `configuration` names; nothing connects until first use.
     public init(
@@ -66,30 +86,48 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.prefix = configuration.keyPrefix
-        self.pool = RedisConnectionPool(
-            options: RedisConnection.Options(
-                host: configuration.host, port: configuration.port, username: configuration.username,
-                password: configuration.password, database: configuration.database,
-                connectTimeout: Self.timeAmount(configuration.connectTimeout),
-                commandTimeout: Self.timeAmount(configuration.commandTimeout),
-                clientName: configuration.clientName, tls: configuration.tls
-            ),
-            size: configuration.poolSize
+        let options = RedisConnection.Options(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database,
+            connectTimeout: Self.timeAmount(configuration.connectTimeout),
+            commandTimeout: Self.timeAmount(configuration.commandTimeout),
+            clientName: configuration.clientName, tls: configuration.tls
         )
+        if configuration.clusterNodes.isEmpty {
+            self.prefix = configuration.keyPrefix
+            self.backend = .server(RedisConnectionPool(options: options, size: configuration.poolSize))
+        } else {
+            self.prefix = "{\(configuration.keyPrefix)}"
+            self.backend = .cluster(RedisClusterClient(
+                seeds: configuration.clusterNodes, options: options, poolSize: configuration.poolSize,
+                retryBudget: configuration.commandTimeout
+            ))
+        }
     }
+
+    /// The cluster client, when the store runs on Redis Cluster (for tests and diagnostics).
+    package var clusterClient: RedisClusterClient? {
+        if case .cluster(let client) = backend { return client }
+        return nil
+    }
+
+    /// What every key of the store starts with: the prefix, or `{prefix}` on Redis Cluster.
+    package var keyBase: String { prefix }
 
     // MARK: Lifecycle
 
     /// Checks that Redis answers (`PING`); throws ``SessionStoreError/Code/unavailable`` when it does not.
     public func ping() async throws {
-        let reply = try await send(RedisCommand("PING"))
+        let reply = try await send(RedisCommand("PING"), key: expiryKey)
         guard case .simpleString = reply else { throw Self.unexpected(reply) }
     }
 
     /// Closes every connection; later calls throw ``SessionStoreError/Code/unavailable``.
     public func close() {
-        pool.close()
+        switch backend {
+        case .server(let pool): pool.close()
+        case .cluster(let client): client.close()
+        }
     }
 
     /// Removes expired sessions from the indexes every ``RedisSessionStoreConfiguration/cleanupInterval``
@@ -102,9 +140,8 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     // MARK: SessionStore
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
-        var command = RedisCommand("HGETALL")
-        command.append(sessionKey(key))
-        let reply = try await send(command)
+        let sessionKey = sessionKey(key)
+        let reply = try await send(RedisCommand("HGETALL", sessionKey), key: sessionKey)
         guard let fields = reply.array else { throw Self.unexpected(reply) }
         if fields.isEmpty { return nil }
         guard fields.count % 2 == 0 else { throw Self.corrupt }
@@ -155,11 +192,16 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             arguments.append(prefix: "v:", name.utf8)
             arguments.append(bytes: value.jsonBytes)
         }
-        let result = try await evaluate(.create, arguments)
+        let result = try await evaluate(.create, keys: sessionKeys(key, user: session.userID), arguments)
         if result == -1 { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        var user: String?
+        switch delta {
+        case .replaceAll(let values): user = StoredSession.userID(from: values[StoredSession.userIDKey])
+        case .update(let set, _), .updateApplying(let set, _, _): user = set[StoredSession.userIDKey].flatMap(StoredSession.userID(from:))
+        }
         var arguments = RedisCommand()
         arguments.append(prefix)
         arguments.append(key.hex)
@@ -208,25 +250,25 @@ public final class RedisSessionStore: SessionUserIndex, Service {
                 arguments.append(bytes: value)
             }
         }
-        return try await evaluate(.apply, arguments) == 1
+        return try await evaluate(.apply, keys: sessionKeys(key, user: user), arguments) == 1
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
         var arguments = RedisCommand(prefix, key.hex)
         arguments.append(clock())
         arguments.append(expiresAt)
-        return try await evaluate(.touch, arguments) == 1
+        return try await evaluate(.touch, keys: sessionKeys(key), arguments) == 1
     }
 
     public func delete(_ key: SessionStorageKey) async throws {
-        _ = try await evaluate(.delete, RedisCommand(prefix, key.hex))
+        _ = try await evaluate(.delete, keys: sessionKeys(key), RedisCommand(prefix, key.hex))
     }
 
     public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {
         var arguments = RedisCommand(prefix, old.hex)
         arguments.append(clock())
         arguments.append(new.hex)
-        switch try await evaluate(.rename, arguments) {
+        switch try await evaluate(.rename, keys: sessionKeys(old) + [sessionKey(new)], arguments) {
         case 1: return true
         case -1: throw SessionStoreError(.alreadyExists, "a live session already has the key \(new)")
         default: return false
@@ -241,7 +283,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             var arguments = RedisCommand(prefix)
             arguments.append(batch)
             arguments.append(now)
-            let count = Int(try await evaluate(.removeExpired, arguments))
+            let count = Int(try await evaluate(.removeExpired, keys: [expiryKey, ownersKey], arguments))
             removed += count
             if count < batch { return removed }
             await Task.yield()
@@ -253,7 +295,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     public func sessions(ofUser userID: String) async throws -> [UserSessionInfo] {
         var arguments = RedisCommand(prefix, userID)
         arguments.append(clock())
-        let reply = try await evaluateReply(.sessions, arguments)
+        let reply = try await evaluateReply(.sessions, keys: [userKey(userID), ownersKey], arguments)
         guard let items = reply.array, items.count % 7 == 0 else { throw Self.unexpected(reply) }
         var infos: [UserSessionInfo] = []
         infos.reserveCapacity(items.count / 7)
@@ -277,7 +319,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         var arguments = RedisCommand(prefix, userID)
         arguments.append(clock())
         arguments.append(except?.hex ?? "")
-        return Int(try await evaluate(.revoke, arguments))
+        return Int(try await evaluate(.revoke, keys: [userKey(userID), ownersKey, expiryKey], arguments))
     }
 
     // MARK: Helpers
@@ -286,6 +328,18 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     private static let valuePrefix = UInt16(UInt8(ascii: "v")) << 8 | UInt16(UInt8(ascii: ":"))
 
     private func sessionKey(_ key: SessionStorageKey) -> String { "\(prefix):s:\(key.hex)" }
+    private func userKey(_ user: String) -> String { "\(prefix):u:\(user)" }
+    private var ownersKey: String { "\(prefix):owners" }
+    private var expiryKey: String { "\(prefix):expiry" }
+
+    /// The keys a script on one session names (`KEYS`): its hash, the indexes, and the index of the
+    /// user it sets. The scripts compute the same names from the prefix; naming them lets Redis
+    /// Cluster route the script and hold it back while the slot's keys are split by a migration.
+    private func sessionKeys(_ key: SessionStorageKey, user: String? = nil) -> [String] {
+        var keys = [sessionKey(key), ownersKey, expiryKey]
+        if let user { keys.append(userKey(user)) }
+        return keys
+    }
 
     private static func appendOptional(_ string: String?, to command: inout RedisCommand) {
         command.append(string.map { "1" + $0 } ?? "0")
@@ -301,43 +355,62 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     }
 
     /// Runs a script that answers with an integer.
-    private func evaluate(_ script: Script, _ arguments: RedisCommand) async throws -> Int64 {
-        let reply = try await evaluateReply(script, arguments)
+    private func evaluate(_ script: Script, keys: [String], _ arguments: RedisCommand) async throws -> Int64 {
+        let reply = try await evaluateReply(script, keys: keys, arguments)
         guard case .integer(let value) = reply else { throw Self.unexpected(reply) }
         return value
     }
 
-    /// Runs a script by its digest, loading it first when the server does not know it (a new or
-    /// restarted server, or `SCRIPT FLUSH`).
-    func evaluateReply(_ script: Script, _ arguments: RedisCommand) async throws -> RESPValue {
-        for attempt in 0..<2 {
-            let digest: String
-            if attempt == 0, let known = scriptDigests.withLock({ $0[script.rawValue] }) {
-                digest = known
-            } else {
-                digest = try await load(script)
-            }
-            var command = RedisCommand("EVALSHA", digest, "0")
-            command.append(contentsOf: arguments)
-            let reply = try await send(command)
-            if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") { continue }
-            if case .error = reply { throw Self.unexpected(reply) }
-            return reply
+    /// Runs a script by its digest (`EVALSHA sha numkeys keys... arguments...`), loading it first
+    /// when its digest is not known yet. A node that does not have it (a new or restarted server,
+    /// `SCRIPT FLUSH`, or another node of a cluster) gets the source with `EVAL`, which also caches it.
+    /// `keys` (all with the prefix, one slot) route the script in a cluster; `arguments` start with the prefix.
+    func evaluateReply(_ script: Script, keys: [String], _ arguments: RedisCommand) async throws -> RESPValue {
+        let route = keys.first ?? expiryKey
+        let digest: String
+        if let known = scriptDigests.withLock({ $0[script.rawValue] }) {
+            digest = known
+        } else {
+            digest = try await load(script, route: route)
         }
-        throw SessionStoreError(.unavailable, "Redis session store: the server keeps forgetting its scripts")
+        var reply = try await send(Self.scriptCommand("EVALSHA", digest, keys: keys, arguments), key: route, isScript: true)
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            reply = try await send(Self.scriptCommand("EVAL", script.source, keys: keys, arguments), key: route, isScript: true)
+        }
+        if case .error = reply { throw Self.unexpected(reply) }
+        return reply
     }
 
-    private func load(_ script: Script) async throws -> String {
-        let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source))
+    private static func scriptCommand(_ name: String, _ script: String, keys: [String], _ arguments: RedisCommand) -> RedisCommand {
+        var command = RedisCommand(name, script)
+        command.append(keys.count)
+        for key in keys { command.append(key) }
+        command.append(contentsOf: arguments)
+        return command
+    }
+
+    private func load(_ script: Script, route: String) async throws -> String {
+        let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source), key: route)
         guard let digest = reply.string, case .bulkString = reply else { throw Self.unexpected(reply) }
         scriptDigests.withLock { $0[script.rawValue] = digest }
         return digest
     }
 
-    /// Sends a command, mapping every client failure to ``SessionStoreError/Code/unavailable``.
-    func send(_ command: RedisCommand) async throws -> RESPValue {
+    /// Sends a command (in a cluster, to the master of `key`'s slot), mapping every client failure
+    /// to ``SessionStoreError/Code/unavailable``. In a cluster, scripts wait out a migrating slot
+    /// rather than follow `ASK`: their undeclared keys (a previous owner's index, the sessions
+    /// behind an index) may not have moved yet. Plain commands (one key) follow `ASK`.
+    func send(_ command: RedisCommand, key: String, isScript: Bool = false) async throws -> RESPValue {
         do {
-            return try await pool.send(command)
+            switch backend {
+            case .server(let pool):
+                return try await pool.send(command)
+            case .cluster(let client):
+                guard prefix.count > 2 else {
+                    throw SessionStoreError(.unavailable, "Redis session store: Redis Cluster needs a non-empty key prefix (it is the hash tag)")
+                }
+                return try await client.send(command, key: key, followAsk: !isScript)
+            }
         } catch let error as RedisClientError {
             logger.debug("Redis command failed", metadata: ["error": "\(error.message)"])
             throw SessionStoreError(.unavailable, "Redis session store: \(error.message)")

@@ -8,6 +8,8 @@ import SessionKit
 /// let fromURL = RedisSessionStore(configuration: try RedisSessionStoreConfiguration(url: "redis://:secret@127.0.0.1:6379/2"))
 /// // TLS, the server verified against a CA file: rediss://...?ca=/path/to/ca.pem
 /// let overTLS = RedisSessionStore(configuration: try RedisSessionStoreConfiguration(url: "rediss://app:secret@redis.internal:6380/0?ca=/etc/redis/ca.pem"))
+/// // Redis Cluster, from any of its nodes: redis://host1:port1,host2:port2/0?cluster=1
+/// let onCluster = RedisSessionStore(configuration: try RedisSessionStoreConfiguration(url: "redis://10.0.0.1:7000,10.0.0.2:7000/0?cluster=1", keyPrefix: "myapp"))
 /// ```
 public struct RedisSessionStoreConfiguration: Sendable {
     /// The server's host name or address.
@@ -19,7 +21,8 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// The password (`AUTH`); never logged or put in an error message.
     public var password: String?
     /// Every key the store writes starts with this and a colon: `prefix:s:<key hash>` (a session),
-    /// `prefix:u:<user>` (a user's sessions), `prefix:owners` and `prefix:expiry` (indexes).
+    /// `prefix:u:<user>` (a user's sessions), `prefix:owners` and `prefix:expiry` (indexes). With
+    /// ``clusterNodes``, the prefix is a hash tag, `{prefix}:s:<key hash>` and so on; it must not be empty.
     public var keyPrefix: String
     /// How many connections the store keeps (commands are pipelined on each).
     public var poolSize: Int
@@ -38,6 +41,18 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// TLS for the connections (what `rediss://` sets); `nil`, the default, connects in plain text.
     /// See ``RedisTLS``: the server is verified unless ``RedisTLS/verifyServer`` is `false`.
     public var tls: RedisTLS?
+    /// Redis Cluster: some of its nodes (any of them; the store learns the others from `CLUSTER
+    /// SHARDS`). Empty, the default, talks to the single server ``host`` and ``port`` name.
+    ///
+    /// In a cluster every key of the store carries the hash tag of the prefix, `{prefix}:s:<hash>`,
+    /// `{prefix}:u:<user>`, `{prefix}:owners`, `{prefix}:expiry`, so all of one prefix's keys live in
+    /// one slot: every script stays one atomic step on one node, "sign out everywhere" and ID
+    /// rotation included. It follows that all sessions of a prefix live on one master (and its
+    /// replicas): to spread load over masters, give apps (or tenants) different prefixes. This was
+    /// chosen over spreading sessions across slots with cross-slot user indexes, which would make
+    /// revoking a user's sessions and renaming a session no longer atomic. ``database`` must be 0
+    /// (a cluster has no other); ``password``, ``username`` and ``tls`` apply to every node.
+    public var clusterNodes: [RedisClusterNode] = []
 
     public init(
         host: String = "127.0.0.1",
@@ -75,16 +90,24 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// A `rediss://` URL verifies the server by default, against the system's trust roots; its
     /// query may name a CA file, `?ca=/path/to/ca.pem`, a name the certificate must carry,
     /// `&servername=redis.internal`, or turn verification off, `&verify=none` (for development
-    /// only: anyone in the middle could read the sessions). Throws
-    /// ``SessionStoreError/Code/unavailable`` for anything else; the message never contains the password.
+    /// only: anyone in the middle could read the sessions).
+    ///
+    /// Redis Cluster: `?cluster=1` (or `cluster=true`), with one or more of its nodes separated by
+    /// commas, `redis://[[username]:password@]host1:port1,host2:port2[/0]?cluster=1`, or `rediss://`
+    /// with the TLS settings, which apply to every node, as the password does. The database can
+    /// only be 0. Several hosts without `cluster=1` are an error. See ``clusterNodes``.
+    ///
+    /// Throws ``SessionStoreError/Code/unavailable`` for anything else; the message never contains
+    /// the password.
     public init(url: String, keyPrefix: String = "sessionkit", poolSize: Int = 4) throws {
         self.init(keyPrefix: keyPrefix, poolSize: poolSize)
         func invalid(_ why: String) -> SessionStoreError {
             SessionStoreError(
                 .unavailable,
-                "invalid Redis URL (\(why)); expected redis[s]://[[username]:password@]host[:port][/database][?ca=path&verify=full|none&servername=name]"
+                "invalid Redis URL (\(why)); expected redis[s]://[[username]:password@]host[:port][,host:port...][/database][?ca=path&verify=full|none&servername=name&cluster=1]"
             )
         }
+        var cluster = false
         var rest: Substring
         if url.hasPrefix("redis://") {
             rest = Substring(url.dropFirst("redis://".count))
@@ -101,6 +124,14 @@ public struct RedisSessionStoreConfiguration: Sendable {
                 let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let name = String(parts[0])
                 guard let value = Self.percentDecoded(parts.count == 2 ? parts[1] : "") else { throw invalid("bad encoding in \(name)") }
+                if name == "cluster" {
+                    switch value {
+                    case "1", "true", "yes": cluster = true
+                    case "0", "false", "no": cluster = false
+                    default: throw invalid("cluster must be 1 or 0")
+                    }
+                    continue
+                }
                 guard ["ca", "verify", "servername"].contains(name) else { throw invalid("unknown parameter \(name)") }
                 guard var settings = tls else { throw invalid("\(name) is a TLS setting: use rediss://") }
                 switch name {
@@ -141,23 +172,45 @@ public struct RedisSessionStoreConfiguration: Sendable {
                 database = number
             }
         }
-        if hostPort.hasPrefix("[") {
-            // [IPv6]:port
-            guard let close = hostPort.firstIndex(of: "]") else { throw invalid("bad IPv6 address") }
-            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-            let after = hostPort[hostPort.index(after: close)...]
+        let parts = hostPort.split(separator: ",", omittingEmptySubsequences: false)
+        if parts.count > 1, parts.contains(where: \.isEmpty) { throw invalid("an empty host in the list") }
+        let nodes = try parts.map { part in
+            try Self.node(part) ?? { throw invalid("bad host or port") }()
+        }
+        guard let first = nodes.first else { throw invalid("no host") }
+        host = first.host
+        port = first.port
+        if cluster {
+            guard database == 0 else { throw invalid("a Redis Cluster has database 0 only") }
+            clusterNodes = nodes
+        } else if nodes.count > 1 {
+            throw invalid("several hosts are for Redis Cluster: add ?cluster=1")
+        }
+    }
+
+    /// `host`, `host:port`, `[IPv6]` or `[IPv6]:port` (6379 by default; an empty host is 127.0.0.1).
+    private static func node(_ text: Substring) -> RedisClusterNode? {
+        var host: String
+        var port = 6379
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let after = text[text.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let number = Int(after.dropFirst()), (1...65535).contains(number) else { throw invalid("bad port") }
+                guard let number = Int(after.dropFirst()), (1...65535).contains(number) else { return nil }
                 port = number
+            } else if !after.isEmpty {
+                return nil
             }
-        } else if let colon = hostPort.lastIndex(of: ":") {
-            host = String(hostPort[..<colon])
-            guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else { throw invalid("bad port") }
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let number = Int(text[text.index(after: colon)...]), (1...65535).contains(number) else { return nil }
             port = number
         } else {
-            host = String(hostPort)
+            host = String(text)
         }
         if host.isEmpty { host = "127.0.0.1" }
+        return RedisClusterNode(host: host, port: port)
     }
 
     private static func percentDecoded(_ text: Substring) -> String? {
