@@ -41,7 +41,7 @@ extension SessionEngine {
             do {
                 record = try await store.load(key)
             } catch {
-                logger.error("session store failed on load", metadata: ["error": "\(String(describing: type(of: error)))"])
+                logger.error("session store unavailable on load: answering 503, the session is kept", metadata: Self.storeErrorMetadata(error))
                 switch configuration.storeFailurePolicy {
                 case .failClosed:
                     throw SessionError(.storeUnavailable, "the session store is unavailable")
@@ -64,6 +64,15 @@ extension SessionEngine {
         return Session(data: nil, needsReissue: false, origin: nil, loadFailed: false, client: client)
     }
 
+    /// What a log line may say of a store's error: a ``SessionStoreError``'s code and message
+    /// (written never to hold an ID, a key or a password), otherwise only the error's type.
+    static func storeErrorMetadata(_ error: any Error) -> Logger.Metadata {
+        if let error = error as? SessionStoreError {
+            return ["error": "\(error.code)", "reason": "\(error.message)"]
+        }
+        return ["error": "\(String(describing: type(of: error)))"]
+    }
+
     func commitServer(_ session: Session, status: Int, store: any SessionStore) async throws -> SessionCommit {
         let snapshot = session.snapshot()
         var commit = SessionCommit(setCookies: [], varyCookie: snapshot.accessed)
@@ -77,7 +86,7 @@ extension SessionEngine {
         } catch let error as SessionError {
             throw error
         } catch {
-            logger.error("session store failed on commit", metadata: ["error": "\(String(describing: type(of: error)))"])
+            logger.error("session store unavailable on commit: answering 503, nothing was stored", metadata: Self.storeErrorMetadata(error))
             throw SessionError(.storeUnavailable, "the session could not be stored")
         }
         return commit
