@@ -6,6 +6,9 @@ import Logging
 /// - An unknown or expired ID is never adopted: a session that needs storing gets a new ID.
 /// - A request that only reads creates nothing and writes nothing (a throttled touch aside).
 /// - Changes are applied as a key-level delta; a session deleted meanwhile is not resurrected.
+/// - A deletion cookie is sent only by the request that ends the session (`invalidate()`, or
+///   emptying it), never because an update found the ID gone: a concurrent login may have moved
+///   the session to a new ID, whose cookie a deletion would remove from the browser.
 extension SessionEngine {
     func loadServer(from cookies: RequestCookies, store: any SessionStore, client: SessionClientInfo) async throws -> Session {
         let now = clock()
@@ -161,16 +164,16 @@ extension SessionEngine {
         var id = origin.id
         if snapshot.regenerateRequested {
             let newID = SessionID()
-            guard try await store.rename(key, to: newID.storageKey) else { return revoked(&commit) }
+            guard try await store.rename(key, to: newID.storageKey) else { return gone(&commit) }
             id = newID
             key = newID.storageKey
         }
         var extended = false
         if snapshot.modified {
-            guard try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) else { return revoked(&commit) }
+            guard try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) else { return gone(&commit) }
             extended = true
         } else if Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction || id != origin.id {
-            guard try await store.touch(key, expiresAt: expiresAt) else { return revoked(&commit) }
+            guard try await store.touch(key, expiresAt: expiresAt) else { return gone(&commit) }
             extended = true
         }
         // The cookie changes when the ID does, when permanence does, and a permanent cookie's
@@ -181,11 +184,13 @@ extension SessionEngine {
         }
     }
 
-    /// The session was deleted while this request ran (a logout elsewhere, a revocation): it is not
-    /// re-created, and the browser is told to forget it.
-    private func revoked(_ commit: inout SessionCommit) {
-        logger.debug("session was deleted during the request; not resurrected")
-        commit.setCookies.append(deletionCookie())
+    /// The session's ID was gone when this request wrote (a logout elsewhere, a revocation, or a
+    /// concurrent login that moved the session to a new ID): it is not re-created, and no cookie is
+    /// sent. A deletion would remove whatever session cookie the browser holds by now, which may be
+    /// the new ID the login just set; a cookie whose ID is really dead only costs a look-up that
+    /// finds nothing, and is replaced once the browser's session gets new data.
+    private func gone(_ commit: inout SessionCommit) {
+        logger.debug("session ID was gone when the request committed; not resurrected, cookie left alone")
         commit.varyCookie = true
     }
 }
