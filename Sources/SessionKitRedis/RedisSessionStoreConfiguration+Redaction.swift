@@ -14,7 +14,11 @@ extension RedisSessionStoreConfiguration: CustomStringConvertible, CustomDebugSt
             if password != nil { text += ":********" }
             text += "@"
         }
-        text += (host.contains(":") ? "[\(host)]" : host) + ":\(port)/\(database)"
+        if clusterNodes.isEmpty {
+            text += (host.contains(":") ? "[\(host)]" : host) + ":\(port)/\(database)"
+        } else {
+            text += clusterNodes.map(\.description).joined(separator: ",") + "/\(database)?cluster=1"
+        }
         text += " (keyPrefix: \(keyPrefix), poolSize: \(poolSize)"
         if let tls {
             text += ", verifyServer: \(tls.verifyServer)"
@@ -35,7 +39,7 @@ extension RedisSessionStoreConfiguration: CustomStringConvertible, CustomDebugSt
                 "host": host, "port": port, "database": database, "password": password.map { _ in "********" } as Any,
                 "keyPrefix": keyPrefix, "poolSize": poolSize, "username": username as Any,
                 "connectTimeout": connectTimeout, "commandTimeout": commandTimeout, "cleanupInterval": cleanupInterval,
-                "cleanupBatchSize": cleanupBatchSize, "clientName": clientName as Any, "tls": tls as Any,
+                "cleanupBatchSize": cleanupBatchSize, "clientName": clientName as Any, "tls": tls as Any, "clusterNodes": clusterNodes,
             ],
             displayStyle: .struct
         )

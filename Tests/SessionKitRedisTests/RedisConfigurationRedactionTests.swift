@@ -37,6 +37,9 @@ struct RedisConfigurationRedactionTests {
         Self.check(try RedisSessionStoreConfiguration(url: "redis://app:r3dis-Pa55%77ord-Qx7@127.0.0.1:6379/2"))
         Self.check(try RedisSessionStoreConfiguration(url: "rediss://:r3dis-Pa55word-Qx7@redis.internal:6380/0?verify=none"))
         Self.check(try RedisSessionStoreConfiguration(url: "redis://r3dis-Pa55word-Qx7@127.0.0.1"))
+        let cluster = try RedisSessionStoreConfiguration(url: "redis://app:r3dis-Pa55word-Qx7@10.0.0.1:7000,10.0.0.2:7000/0?cluster=1")
+        Self.check(cluster)
+        #expect(String(describing: cluster).hasPrefix("redis://app:********@10.0.0.1:7000,10.0.0.2:7000/0?cluster=1"))
     }
 
     @Test func storeMadeFromIt() {
