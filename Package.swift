@@ -135,11 +135,13 @@ if withEverything {
     products += [
         .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
         .library(name: "SessionKitHummingbirdTesting", targets: ["SessionKitHummingbirdTesting"]),
+        .library(name: "SessionKitHummingbirdAuth", targets: ["SessionKitHummingbirdAuth"]),
         .executable(name: "sessionkit", targets: ["SessionKitCLI"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
     ]
     dependencies += [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
@@ -160,6 +162,18 @@ if withEverything {
                 "SessionKitHummingbird",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HummingbirdAuth's identity from the session's `_user_id`, in its own module so that apps
+        // without HummingbirdAuth do not build it.
+        .target(
+            name: "SessionKitHummingbirdAuth",
+            dependencies: [
+                "SessionKit",
+                "SessionKitHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -217,6 +231,20 @@ if withEverything {
                 "SessionKitSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SessionKitHummingbirdAuthTests",
+            dependencies: [
+                "SessionKit",
+                "SessionKitHummingbird",
+                "SessionKitHummingbirdAuth",
+                "SessionKitHummingbirdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -8,7 +8,7 @@ import SessionKitHummingbird
 /// The demo's HTML pages under `/app`: home (who is logged in, a visit counter), login, a cart kept
 /// in the session, and logout, with flash messages after login and logout.
 struct DemoPages: Sendable {
-    typealias Context = BasicSessionRequestContext
+    typealias Context = BasicSessionKitRequestContext
 
     let pages: MustacheLibrary
     /// The store of server-side sessions (`nil` for cookie sessions: no "active sessions" page).

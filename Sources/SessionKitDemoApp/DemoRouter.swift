@@ -14,7 +14,7 @@ public import SessionKitHummingbird
 /// try await app.runService()
 /// ```
 public enum DemoRouter {
-    public typealias Context = BasicSessionRequestContext
+    public typealias Context = BasicSessionKitRequestContext
 
     /// The router with the session middleware and every route. `store` keeps server-side
     /// sessions (``DemoOptions/storage`` other than `.cookie`); see ``DemoApp`` for opening one.
@@ -26,12 +26,12 @@ public enum DemoRouter {
         return router
     }
 
-    static func sessionMiddleware(options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger) throws -> SessionMiddleware<Context> {
+    static func sessionMiddleware(options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger) throws -> SessionKitMiddleware<Context> {
         var configuration = options.flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
         configuration.cookie.secure = options.secureCookies
         if let lifetime = options.sessionLifetime { configuration.permanentLifetime = lifetime }
         if let store, !options.flaskCompatible {
-            return try SessionMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
+            return try SessionKitMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
         }
         let format: CookieSessionFormat
         if options.flaskCompatible {
@@ -39,7 +39,7 @@ public enum DemoRouter {
         } else {
             format = options.cookieFormat == .signed ? .signed : .encrypted
         }
-        return try SessionMiddleware(secret: options.secret, previousSecrets: options.previousSecrets, format: format, configuration: configuration, logger: logger, clock: options.clock)
+        return try SessionKitMiddleware(secret: options.secret, previousSecrets: options.previousSecrets, format: format, configuration: configuration, logger: logger, clock: options.clock)
     }
 
     /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.

@@ -4,7 +4,7 @@ public import SessionKit
 /// The format of client-side session cookies.
 ///
 /// ```swift
-/// try SessionMiddleware<AppContext>(secret: secret, format: .signed)
+/// try SessionKitMiddleware<AppContext>(secret: secret, format: .signed)
 /// ```
 public enum CookieSessionFormat: Sendable {
     /// AES-256-GCM: unreadable and unforgeable by the browser (the default).

@@ -40,7 +40,7 @@ extension Response {
 
 extension Request {
     /// Every value of the cookie `name`, in header order (Flask's `request.cookies.getlist`).
-    /// Inside a ``SessionMiddleware``, `context.cookies` has them parsed already.
+    /// Inside a ``SessionKitMiddleware``, `context.cookies` has them parsed already.
     ///
     /// ```swift
     /// let themes = request.cookieValues("theme")

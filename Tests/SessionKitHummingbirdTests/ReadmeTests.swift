@@ -10,9 +10,9 @@ import Testing
 /// The README's seed tutorial, as written there, run like a browser would.
 @Suite("README")
 struct ReadmeTests {
-    static func tutorialRouter(environment: [String: String]) throws -> Router<BasicSessionRequestContext> {
-        let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: try SessionMiddleware(secret: .environment("SESSIONKIT_SECRET", environment: environment)))
+    static func tutorialRouter(environment: [String: String]) throws -> Router<BasicSessionKitRequestContext> {
+        let router = Router(context: BasicSessionKitRequestContext.self)
+        router.add(middleware: try SessionKitMiddleware(secret: .environment("SESSIONKIT_SECRET", environment: environment)))
         router.get("/") { _, context in
             context.session["username"] = "liefyuan"
             return "success"

@@ -13,9 +13,9 @@ import Testing
 /// regeneration, revocation races, timeouts and the failure policy.
 @Suite("Server-side sessions")
 struct ServerSessionTests {
-    static func router(store: any SessionStore, signingKeys: KeyRing? = nil, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) throws -> Router<BasicSessionRequestContext> {
-        let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: try SessionMiddleware(store: store, signingKeys: signingKeys, configuration: configuration, clock: clock.function))
+    static func router(store: any SessionStore, signingKeys: KeyRing? = nil, configuration: SessionConfiguration = SessionConfiguration(), clock: TestClock = TestClock()) throws -> Router<BasicSessionKitRequestContext> {
+        let router = Router(context: BasicSessionKitRequestContext.self)
+        router.add(middleware: try SessionKitMiddleware(store: store, signingKeys: signingKeys, configuration: configuration, clock: clock.function))
         router.get("/set") { request, context in
             context.session["username"] = request.uri.queryParameters.get("username") ?? "alice"
             return "ok"

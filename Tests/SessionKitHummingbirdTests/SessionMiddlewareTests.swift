@@ -29,9 +29,9 @@ enum Fixture {
         previous: [SessionSecret] = [],
         configuration: SessionConfiguration = SessionConfiguration(),
         clock: TestClock = TestClock()
-    ) throws -> Router<BasicSessionRequestContext> {
-        let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: try SessionMiddleware(secret: secret, previousSecrets: previous, format: format, configuration: configuration, clock: clock.function))
+    ) throws -> Router<BasicSessionKitRequestContext> {
+        let router = Router(context: BasicSessionKitRequestContext.self)
+        router.add(middleware: try SessionKitMiddleware(secret: secret, previousSecrets: previous, format: format, configuration: configuration, clock: clock.function))
         router.get("/set") { request, context in
             context.session["username"] = request.uri.queryParameters.get("username") ?? "liefyuan"
             return "success"
@@ -79,7 +79,7 @@ enum Fixture {
     }
 }
 
-@Suite("SessionMiddleware")
+@Suite("SessionKitMiddleware")
 struct SessionMiddlewareTests {
     @Test(arguments: [CookieSessionFormat.encrypted, .signed, .flask])
     func seedTutorialFlow(format: CookieSessionFormat) async throws {
@@ -134,8 +134,8 @@ struct SessionMiddlewareTests {
     }
 
     @Test func varyNamesCookieOnceBesideWhatTheHandlerSet() async throws {
-        let router = Router(context: BasicSessionRequestContext.self)
-        router.add(middleware: try SessionMiddleware(secret: SessionSecret(text: String(repeating: "vary-test-secret-", count: 2))))
+        let router = Router(context: BasicSessionKitRequestContext.self)
+        router.add(middleware: try SessionKitMiddleware(secret: SessionSecret(text: String(repeating: "vary-test-secret-", count: 2))))
         for (path, vary) in [("/present", "Accept-Encoding, cookie"), ("/absent", "Accept-Encoding")] {
             router.get(RouterPath(path)) { _, context in
                 _ = context.session["user", as: String.self]
@@ -364,11 +364,11 @@ struct SessionMiddlewareTests {
 
     @Test func shortSecretIsAClearStartupError() {
         #expect(throws: SessionError.self) {
-            _ = try SessionMiddleware<BasicSessionRequestContext>(secret: SessionSecret(text: "short"))
+            _ = try SessionKitMiddleware<BasicSessionKitRequestContext>(secret: SessionSecret(text: "short"))
         }
         // The Flask format accepts whatever key a Flask app uses.
         #expect(throws: Never.self) {
-            _ = try SessionMiddleware<BasicSessionRequestContext>(secret: SessionSecret(text: "short"), format: .flask)
+            _ = try SessionKitMiddleware<BasicSessionKitRequestContext>(secret: SessionSecret(text: "short"), format: .flask)
         }
     }
 }
@@ -388,10 +388,10 @@ struct SessionConfigurationTests {
         zeroLifetime.permanentLifetime = 0
         for configuration in [hostWithDomain, noneWithoutSecure, badName, zeroLifetime] {
             #expect(throws: SessionError.self) {
-                _ = try SessionMiddleware<BasicSessionRequestContext>(secret: Fixture.secret, configuration: configuration)
+                _ = try SessionKitMiddleware<BasicSessionKitRequestContext>(secret: Fixture.secret, configuration: configuration)
             }
             #expect(throws: SessionError.self) {
-                _ = try SessionMiddleware<BasicSessionRequestContext>(store: MemorySessionStore(), configuration: configuration)
+                _ = try SessionKitMiddleware<BasicSessionKitRequestContext>(store: MemorySessionStore(), configuration: configuration)
             }
         }
         #expect(throws: Never.self) { try SessionConfiguration().validate() }

@@ -71,8 +71,8 @@ let sessionConfiguration: SessionConfiguration = {
 
 // MARK: - SessionKit
 
-func sessionKitRouter(_ middleware: SessionKitHummingbird.SessionMiddleware<SessionKitHummingbird.BasicSessionRequestContext>) -> Router<SessionKitHummingbird.BasicSessionRequestContext> {
-    let router = Router(context: SessionKitHummingbird.BasicSessionRequestContext.self)
+func sessionKitRouter(_ middleware: SessionKitMiddleware<BasicSessionKitRequestContext>) -> Router<BasicSessionKitRequestContext> {
+    let router = Router(context: BasicSessionKitRequestContext.self)
     router.get("/bare") { _, _ in "ok" }
     let sessions = router.group().add(middleware: middleware)
     sessions.get("/login") { _, context in
@@ -212,26 +212,26 @@ func serve() async throws {
         try await run(peerRouter())
     case "encrypted", "signed", "flask":
         let format: CookieSessionFormat = variant == "encrypted" ? .encrypted : variant == "signed" ? .signed : .flask
-        try await run(sessionKitRouter(try SessionKitHummingbird.SessionMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
+        try await run(sessionKitRouter(try SessionKitMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
     case "memory":
-        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
+        try await run(sessionKitRouter(SessionKitMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
     case "sqlite":
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-http-bench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = SQLiteSessionStore(configuration: .init(path: directory.appendingPathComponent("sessions.sqlite").path), logger: logger)
         try await store.migrate()
-        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
+        try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
         try await store.close()
     case "postgres":
         // The store runs its client (the connection pool, default size) and migrates as a service.
         let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
         let store = PostgresSessionStore(client: client, configuration: .init(schema: "sessionkit_http_bench"), logger: logger)
-        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
+        try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     case "redis":
         let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
         try await store.ping()
-        try await run(sessionKitRouter(SessionKitHummingbird.SessionMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
+        try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     default:
         FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
         exit(2)

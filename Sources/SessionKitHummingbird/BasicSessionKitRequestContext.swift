@@ -3,10 +3,10 @@ public import Hummingbird
 /// A ready-made request context with a session.
 ///
 /// ```swift
-/// let router = Router(context: BasicSessionRequestContext.self)
-/// router.add(middleware: try SessionMiddleware(secret: .environment("SESSIONKIT_SECRET")))
+/// let router = Router(context: BasicSessionKitRequestContext.self)
+/// router.add(middleware: try SessionKitMiddleware(secret: .environment("SESSIONKIT_SECRET")))
 /// ```
-public struct BasicSessionRequestContext: SessionRequestContext {
+public struct BasicSessionKitRequestContext: SessionKitRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var sessionState = SessionRequestState()
 

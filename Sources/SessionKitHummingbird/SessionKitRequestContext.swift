@@ -2,29 +2,29 @@ public import Hummingbird
 public import SessionKit
 
 /// A request context that carries a session: add the conformance (one stored property) to your
-/// own context, or use ``BasicSessionRequestContext``.
+/// own context, or use ``BasicSessionKitRequestContext``.
 ///
 /// ```swift
-/// struct AppContext: SessionRequestContext {
+/// struct AppContext: SessionKitRequestContext {
 ///     var coreContext: CoreRequestContextStorage
 ///     var sessionState = SessionRequestState()
 ///     init(source: Source) { self.coreContext = .init(source: source) }
 /// }
 /// router.get("/") { _, context in context.session["username", as: String.self] ?? "anonymous" }
 /// ```
-public protocol SessionRequestContext: RequestContext {
-    /// Filled in by ``SessionMiddleware`` before the handler runs.
+public protocol SessionKitRequestContext: RequestContext {
+    /// Filled in by ``SessionKitMiddleware`` before the handler runs.
     var sessionState: SessionRequestState { get set }
 }
 
-extension SessionRequestContext {
+extension SessionKitRequestContext {
     /// The request's session (Flask's `session`).
     public var session: Session { sessionState.session }
     /// The request's cookies, parsed once by the middleware (Flask's `request.cookies`).
     public var cookies: RequestCookies { sessionState.cookies }
 }
 
-/// What ``SessionMiddleware`` stores in a ``SessionRequestContext``.
+/// What ``SessionKitMiddleware`` stores in a ``SessionKitRequestContext``.
 ///
 /// ```swift
 /// var sessionState = SessionRequestState()

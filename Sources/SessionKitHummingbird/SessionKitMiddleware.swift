@@ -9,8 +9,8 @@ public import SessionKit
 /// session was used.
 ///
 /// ```swift
-/// let router = Router(context: BasicSessionRequestContext.self)
-/// router.add(middleware: try SessionMiddleware(secret: .environment("SESSIONKIT_SECRET")))
+/// let router = Router(context: BasicSessionKitRequestContext.self)
+/// router.add(middleware: try SessionKitMiddleware(secret: .environment("SESSIONKIT_SECRET")))
 /// router.get("/") { _, context in
 ///     context.session["username"] = "liefyuan"
 ///     return "success"
@@ -20,7 +20,7 @@ public import SessionKit
 /// A handler that throws an `HTTPResponseError` still has its session committed as
 /// ``SessionConfiguration/errorCommitPolicy`` says (by default on 4xx, not on 5xx). A session that
 /// does not fit in a cookie answers 500 and logs which keys are large.
-public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddleware {
+public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMiddleware {
     /// The engine that loads and commits.
     public let engine: SessionEngine
 
@@ -51,7 +51,7 @@ public struct SessionMiddleware<Context: SessionRequestContext>: RouterMiddlewar
     ///
     /// ```swift
     /// let store = SQLiteSessionStore(path: "sessions.sqlite")
-    /// router.add(middleware: try SessionMiddleware(store: store))
+    /// router.add(middleware: try SessionKitMiddleware(store: store))
     /// ```
     public init(
         store: any SessionStore,
