@@ -77,6 +77,7 @@ package final class RedisConnection: Sendable {
                 return eventLoop.makeFailedFuture(error)
             }
         }
+        let tlsFailure = RedisTLSFailure()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -88,7 +89,7 @@ package final class RedisConnection: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(RESPDecoder(parser: RESPParser()), maximumBufferSize: 1 << 30),
-                        RedisResponseHandler(server: server, tls: options.tls)
+                        RedisResponseHandler(server: server, tls: options.tls, tlsFailure: tlsFailure)
                     )
                 }
             }
@@ -120,6 +121,8 @@ package final class RedisConnection: Sendable {
             }
         }
         return handshake.flatMapErrorThrowing { error in
+            // A failed handshake can surface first as a write on the closed channel: say why it closed.
+            if let tlsError = tlsFailure.error { throw tlsError }
             if let error = error as? RedisClientError {
                 switch error.kind {
                 case .connectFailed, .authenticationFailed, .databaseUnavailable, .notRedis, .tlsFailed: throw error

@@ -49,10 +49,14 @@ final class RedisResponseHandler: ChannelDuplexHandler {
     /// Whether the TLS handshake has completed (NIOSSL's event passed by).
     private var handshakeCompleted = false
 
+    /// Where a TLS failure is also kept for the code that connects.
+    private let tlsFailure: RedisTLSFailure?
+
     /// A handler for a connection to `server` ("Redis at host:port"), with `tls` when it uses TLS.
-    init(server: String = "Redis", tls: RedisTLS? = nil) {
+    init(server: String = "Redis", tls: RedisTLS? = nil, tlsFailure: RedisTLSFailure? = nil) {
         self.server = server
         self.tls = tls
+        self.tlsFailure = tlsFailure
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -113,6 +117,7 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         } else if error is ByteToMessageDecoderError {
             fail(context: context, RedisClientError(.protocolError, "\(server) sent an invalid reply: \(error)"))
         } else if let tls, let tlsError = tls.clientError(for: error, server: server) {
+            tlsFailure?.record(tlsError)
             fail(context: context, tlsError)
         } else if tls == nil, !answered, !waiting.isEmpty {
             // Reset or broken before a word in answer: a TLS port does that to plain text.
