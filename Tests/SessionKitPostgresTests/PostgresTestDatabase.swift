@@ -81,6 +81,10 @@ final class PostgresTestDatabase: Sendable {
         configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
     ) -> PostgresSessionStore {
         var configuration = PostgresSessionStoreConfiguration(schema: schema ?? makeSchema(), runsClient: false)
+        // Patient: the whole suite runs in parallel on two cores, and the contract's 200 concurrent
+        // writes to one row queue for the shared client's few connections. The tests of the timeout
+        // itself set their own.
+        configuration.connectionTimeout = .seconds(30)
         configure(&configuration)
         return PostgresSessionStore(client: client, configuration: configuration, clock: clock)
     }

@@ -91,6 +91,10 @@ final class PostgresURLTestDatabase: Sendable {
         configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
     ) -> PostgresSessionStore {
         var configuration = PostgresSessionStoreConfiguration(schema: makeSchema(), runsClient: false)
+        // Patient: the whole suite runs in parallel on two cores, and the contract's 200 concurrent
+        // writes to one row queue for the shared client's few connections. The tests of the timeout
+        // itself set their own.
+        configuration.connectionTimeout = .seconds(30)
         configure(&configuration)
         return PostgresSessionStore(client: client, configuration: configuration, clock: clock)
     }
