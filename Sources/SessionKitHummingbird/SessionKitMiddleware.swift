@@ -101,6 +101,10 @@ public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMid
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
         }
         if commit.varyCookie { response.headers.addVaryCookie() }
+        // No shared cache may hand one user's session cookie to another (unless the handler chose).
+        if let cacheControl = commit.cacheControl, response.headers[.cacheControl] == nil {
+            response.headers[.cacheControl] = cacheControl
+        }
         return response
     }
 }

@@ -154,6 +154,31 @@ struct SessionMiddlewareTests {
         }
     }
 
+    /// A response that sets the session cookie is never stored by a shared cache: `private`, or
+    /// `no-store` when it hands out a new session; a handler's own Cache-Control is kept.
+    @Test func responsesSettingTheSessionCookieAreNotCachedForOthers() async throws {
+        let router = try Fixture.router()
+        router.get("/own-cache-control") { _, context in
+            context.session["username"] = "x"
+            var response = Response(status: .ok)
+            response.headers[.cacheControl] = "no-cache"
+            return response
+        }
+        try await Application(router: router).test(.router) { client in
+            let created = try await client.execute(uri: "/set", method: .get)
+            #expect(created.headers[.cacheControl] == "no-store", "a new session's cookie")
+            let cookie = try #require(created.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let changed = try await client.execute(uri: "/set?username=bob", method: .get, headers: [.cookie: cookie])
+            #expect(changed.headers[.setCookie] != nil)
+            #expect(changed.headers[.cacheControl] == "private", "a re-issued cookie")
+            let read = try await client.execute(uri: "/get", method: .get, headers: [.cookie: cookie])
+            #expect(read.headers[.setCookie] == nil && read.headers[.cacheControl] == nil, "no cookie, nothing to protect")
+            #expect(read.headers[.vary] == "Cookie")
+            let own = try await client.execute(uri: "/own-cache-control", method: .get)
+            #expect(own.headers[values: .cacheControl] == ["no-cache"], "the handler's own choice is kept")
+        }
+    }
+
     @Test func clearDeletesWithTheSameAttributes() async throws {
         var configuration = SessionConfiguration()
         configuration.cookie.name = "__Host-sid"

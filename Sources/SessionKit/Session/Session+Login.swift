@@ -23,7 +23,9 @@ extension Session {
     /// }
     /// ```
     public func login(userID: String) {
-        if let current = self.userID, current != userID {
+        // Compared by bytes, as the stores' user indexes are: "é" composed and decomposed are
+        // two users.
+        if let current = self.userID, !current.utf8.elementsEqual(userID.utf8) {
             clear()
         }
         regenerateID()
