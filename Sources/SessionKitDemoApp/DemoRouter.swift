@@ -21,7 +21,7 @@ public enum DemoRouter {
     public static func build(options: DemoOptions, store: (any SessionUserIndex)? = nil, logger: Logger = Logger(label: "sessionkit-demo")) throws -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: try sessionMiddleware(options: options, store: store, logger: logger))
-        addTutorialRoutes(to: router)
+        addTutorialRoutes(to: router, namesTheUser: store != nil && !options.flaskCompatible)
         DemoPages(pages: try DemoTemplates.library(), store: store, clock: options.clock).addRoutes(to: router)
         return router
     }
@@ -43,7 +43,9 @@ public enum DemoRouter {
     }
 
     /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.
-    static func addTutorialRoutes(to router: Router<Context>) {
+    /// `namesTheUser`: with server-side sessions `POST /login` also sets the session's user
+    /// (`_user_id`), so the engine gives the session a new ID at login.
+    static func addTutorialRoutes(to router: Router<Context>, namesTheUser: Bool = false) {
         router.get("/") { request, context in
             context.session["username"] = DemoQuery(request)["username"] ?? "admin"
             return html("Session set")
@@ -66,6 +68,12 @@ public enum DemoRouter {
             let form = try await DemoForm(request: request)
             let username = form["username"] ?? ""
             context.session["username"] = username
+            if namesTheUser, !username.isEmpty {
+                // With server-side sessions the login names the session's user, so the engine gives
+                // it a new ID (SessionConfiguration.regeneratesIDWhenUserChanges): an ID planted
+                // before the login is dead after it. (Cookie sessions keep Flask's exact cookie.)
+                context.session[.userID] = username
+            }
             context.session.isPermanent = true
             return html("logged in as \(username)")
         }
@@ -81,7 +89,14 @@ public enum DemoRouter {
                 throw HTTPError(.badRequest, message: "max_age must be an integer")
             }
             var response = html("cookie set")
-            let cookie = try SetCookie.werkzeug(name: "user", value: value, maxAge: maxAge, now: Date())
+            // A value the client chose that makes no valid cookie (an expiry past year 9999, from
+            // max_age=9223372036854775807) is the client's error: 400, never 500.
+            let cookie: SetCookie
+            do {
+                cookie = try SetCookie.werkzeug(name: "user", value: value, maxAge: maxAge, now: Date())
+            } catch let error as CookieError {
+                throw HTTPError(.badRequest, message: error.message)
+            }
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
             return response
         }

@@ -97,6 +97,29 @@ struct DemoServerSessionTests {
         }
     }
 
+    /// The audit's fixation attack through the tutorial route: the attacker gets a session cookie,
+    /// plants it in the victim's browser, the victim logs in with `POST /login` (which never calls
+    /// regenerateID()), and the attacker reads the victim's session with the planted cookie. The
+    /// login changes the session's user, so the engine gives it a new ID and the planted one is dead.
+    @Test func aPlantedSessionIDIsDeadAfterTheTutorialLogin() async throws {
+        let demo = try await DemoApp(options: DemoOptions(secret: Fixture.secret, storage: .memory))
+        try await Application(router: demo.router).test(.router) { client in
+            let attacker = SessionTestClient(client, origin: Self.origin)
+            _ = try await attacker.execute(uri: "/?username=nobody")
+            let planted = try #require(attacker.jar.cookieHeader(for: Self.origin, now: Date()))
+            let victim = SessionTestClient(client, origin: Self.origin)
+            victim.withJar { $0 = attacker.jar }
+            let login = try await victim.execute(uri: "/login", method: .post, form: [("username", "victim")])
+            #expect(login.status == .ok)
+            let afterLogin = try #require(victim.jar.cookieHeader(for: Self.origin, now: Date()))
+            #expect(afterLogin != planted, "the login must hand out a new session ID")
+            #expect(String(buffer: try await victim.execute(uri: "/get").body).contains("victim"))
+            // The attacker, still holding the planted cookie, sees nothing of the victim's.
+            let stolen = try await client.execute(uri: "/get", method: .get, headers: [.cookie: planted])
+            #expect(!String(buffer: stolen.body).contains("victim"))
+        }
+    }
+
     @Test func cookieModeExplainsThatSessionsAreNotListed() async throws {
         let demo = try await DemoApp(options: DemoOptions(secret: Fixture.secret))
         try await Application(router: demo.router).test(.router) { client in

@@ -75,6 +75,12 @@ public struct SessionConfiguration: Sendable {
     public var idleTimeout: Int64 = 2 * 3600
     /// Server-side sessions: seconds after creation when a session ends however active it is.
     public var absoluteLifetime: Int64 = 90 * 24 * 3600
+    /// Server-side sessions: a request that changes the session's user (sets, changes or removes
+    /// ``StoredSession/userIDKey``, `_user_id`) also gets a new session ID, as if it had called
+    /// ``Session/regenerateID()``, as Django's `login()` does. So a handler that logs a user in
+    /// without regenerating keeps no ID an attacker may have planted (session fixation). Set it to
+    /// `false` only to keep IDs stable for a reason of your own.
+    public var regeneratesIDWhenUserChanges = true
     /// Server-side sessions: extend the idle deadline (one store write) only once this fraction of
     /// the idle window has passed since the last extension, so a busy page costs no writes.
     public var touchFraction: Double = 0.1

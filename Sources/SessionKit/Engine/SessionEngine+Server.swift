@@ -162,7 +162,7 @@ extension SessionEngine {
         let wasPermanent = (try? origin.record.values[Session.permanentKey]?.flaskValue()) == .bool(true)
 
         var id = origin.id
-        if snapshot.regenerateRequested {
+        if snapshot.regenerateRequested || (configuration.regeneratesIDWhenUserChanges && Self.userChanged(snapshot, from: origin.record)) {
             let newID = SessionID()
             guard try await store.rename(key, to: newID.storageKey) else { return gone(&commit) }
             id = newID
@@ -181,6 +181,19 @@ extension SessionEngine {
         if id != origin.id || permanent != wasPermanent || (permanent && extended) || session.needsReissue {
             commit.setCookies.append(try sessionCookie(value: cookieValue(id), expires: permanent ? expiresAt : nil))
             commit.varyCookie = true
+        }
+    }
+
+    /// Whether the request set, changed or removed the session's user (compared by bytes, as the
+    /// stores' user indexes compare).
+    static func userChanged(_ snapshot: SessionSnapshot, from record: StoredSession) -> Bool {
+        guard snapshot.modified, snapshot.replacedAll || snapshot.changedKeys.contains(StoredSession.userIDKey) else { return false }
+        let before = StoredSession.userID(from: record.values[StoredSession.userIDKey])
+        let after = StoredSession.userID(from: snapshot.values[StoredSession.userIDKey])
+        switch (before, after) {
+        case (nil, nil): return false
+        case let (before?, after?): return !before.utf8.elementsEqual(after.utf8)
+        default: return true
         }
     }
 
