@@ -55,6 +55,17 @@ struct DemoAppTests {
         }
     }
 
+    /// Every value a client controls ends in a clear 4xx, never a 500 (the audit's finding 10).
+    @Test func absurdMaxAgesAreTheClientsError() async throws {
+        try await Self.app().test(.router) { client in
+            for maxAge in ["9223372036854775807", "-9223372036854775808", "1000000000000", "99999999999999999999", "12abc", ""] {
+                let response = try await client.execute(uri: "/cookie/set?max_age=\(maxAge)", method: .get)
+                #expect(response.status == .badRequest, "max_age=\(maxAge): \(response.status)")
+                #expect(response.headers[.setCookie] == nil)
+            }
+        }
+    }
+
     @Test func flaskCompatibleHeadersMatchFlask() async throws {
         try await Self.app(flask: true).test(.router) { client in
             let set = try await client.execute(uri: "/?username=alice", method: .get)
