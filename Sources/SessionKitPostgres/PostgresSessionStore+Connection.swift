@@ -7,36 +7,56 @@ extension PostgresSessionStore {
     /// no connection is leased within ``PostgresSessionStoreConfiguration/connectionTimeout``. Only
     /// the wait for a connection is timed: once `body` has a connection it runs to the end, so a
     /// timeout never leaves a write half done or of unknown outcome.
+    ///
+    /// The caller gets its answer when the timer fires, whether or not the pool has given up
+    /// waiting by then: a pool that is reconnecting to a database that went away may not end a
+    /// cancelled wait until it has a connection again, and a request must not wait for that (a
+    /// fleet test saw a request held 20 s in a PostgreSQL outage). The late lease, if any, finds
+    /// the race lost and hands its connection back without running `body`.
     func leasingConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = self.client
         let watchdog = leaseWatchdog
         let lease = LeaseRace()
+        let outcome = LeaseOutcome<Result>()
         // The lease runs in a task of its own, which the watchdog can cancel while it waits for a
         // connection without cancelling the caller; one timer serves every lease of the store, and
         // it times only the wait: a lease leaves it once it has its connection.
         let waiting = LeaseTask<Result>()
         let ticket = watchdog.watch {
-            if lease.claim(.timedOut) { waiting.cancel() }
+            if lease.claim(.timedOut) {
+                waiting.cancel()
+                outcome.finish(.failure(LeaseTimeout()))
+            }
         }
         defer { watchdog.unwatch(ticket) }
         let leasing = Task {
-            try await client.withConnection { connection in
-                guard lease.claim(.leased) else { throw LeaseTimeout() }
-                watchdog.unwatch(ticket)
-                return try await body(connection)
+            do {
+                let value = try await client.withConnection { connection in
+                    guard lease.claim(.leased) else { throw LeaseTimeout() }
+                    watchdog.unwatch(ticket)
+                    return try await body(connection)
+                }
+                outcome.finish(.success(value))
+                return value
+            } catch {
+                outcome.finish(.failure(error))
+                throw error
             }
         }
         waiting.set(leasing)
         do {
             return try await withTaskCancellationHandler {
-                try await leasing.value
+                try await outcome.value()
             } onCancel: {
                 leasing.cancel()
+                // Still waiting for a connection: the caller leaves now (a running body is not
+                // interrupted: it ends on its own, and its result is what the caller gets).
+                if lease.claim(.timedOut) { outcome.finish(.failure(CancellationError())) }
             }
         } catch {
-            throw Self.wrap(lease.timedOut ? LeaseTimeout() : error)
+            throw Self.wrap(error)
         }
     }
 
@@ -103,6 +123,55 @@ final class LeaseTask<Result: Sendable>: Sendable {
             return state.task
         }
         task?.cancel()
+    }
+}
+
+/// The answer a lease's caller waits for: the first of the lease's result, the timer's timeout and
+/// the caller's cancellation.
+final class LeaseOutcome<Value: Sendable>: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<Value, any Error>)
+        case finished(Result<Value, any Error>)
+        case consumed
+    }
+
+    private let state = Mutex<State>(.empty)
+
+    /// Sets the answer; only the first call counts.
+    func finish(_ result: Result<Value, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<Value, any Error>? in
+            switch state {
+            case .empty:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .consumed
+                return continuation
+            case .finished, .consumed:
+                return nil
+            }
+        }
+        continuation?.resume(with: result)
+    }
+
+    /// Waits for the answer (call it once).
+    func value() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<Value, any Error>? in
+                switch state {
+                case .empty:
+                    state = .waiting(continuation)
+                    return nil
+                case .finished(let result):
+                    state = .consumed
+                    return result
+                case .waiting, .consumed:
+                    preconditionFailure("a lease's outcome is awaited once")
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 }
 

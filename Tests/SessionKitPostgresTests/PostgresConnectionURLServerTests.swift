@@ -32,7 +32,7 @@ struct PostgresConnectionURLServerTests {
         let ca = try #require(PostgresURLTestDatabase.certificateAuthority)
         let url = try PostgresURLTestDatabase.parsed(Self.verifyFull(caPath: ca), host: host)
         #expect(url.sslMode == .verifyFull)
-        try await url.checkConnection()
+        try await url.checkConnection(timeout: .seconds(60))   // a hang detector: the suite runs in parallel on two cores
         try await PostgresURLTestDatabase.with(url) { database in
             #expect(try await database.usesTLS())
             let store = database.makeStore()
@@ -56,7 +56,7 @@ struct PostgresConnectionURLServerTests {
 
         // The startup check says why.
         let start = ContinuousClock.now
-        let error = await #expect(throws: SessionStoreError.self) { try await url.checkConnection() }
+        let error = await #expect(throws: SessionStoreError.self) { try await url.checkConnection(timeout: .seconds(60)) }
         // A hang detector, not a speed claim: the handshake fails in about a second alone, but the
         // machine may be busy with the parallel tests.
         #expect(ContinuousClock.now - start < .seconds(60), "a certificate that does not verify must fail the handshake, not hang")
@@ -94,9 +94,9 @@ struct PostgresConnectionURLServerTests {
         let verifyCA = try PostgresURLTestDatabase.parsed(
             Self.verifyFull(caPath: ca).replacingOccurrences(of: "verify-full", with: "verify-ca"), host: "127.0.0.2"
         )
-        try await verifyCA.checkConnection()
+        try await verifyCA.checkConnection(timeout: .seconds(60))
         let verifyFull = try PostgresURLTestDatabase.parsed(Self.verifyFull(caPath: ca), host: "127.0.0.2")
-        let error = await #expect(throws: SessionStoreError.self) { try await verifyFull.checkConnection() }
+        let error = await #expect(throws: SessionStoreError.self) { try await verifyFull.checkConnection(timeout: .seconds(60)) }
         let message = error?.message ?? ""
         #expect(message.contains("the server's certificate does not name the host '127.0.0.2'"), "unclear: \(message)")
     }
