@@ -10,7 +10,8 @@ import SessionKitSQLite
 /// The store a `sessionkit sessions` command works on, opened from `--store`: `sqlite:PATH`,
 /// `redis://…`, `rediss://…` or `postgres://…` (a password not in the URL comes from
 /// `SESSIONKIT_STORE_PASSWORD`). A networked store's connections run beside the command and
-/// close when it ends. Nothing is migrated or written by opening a store.
+/// close when it ends. A read-only open (`sessions list`) never creates, migrates or writes; a
+/// writing command migrates an older SQLite schema first, as the app would at start-up.
 ///
 /// ```swift
 /// try await CommandLineStore.with("redis://127.0.0.1:6379/0") { store in
@@ -32,15 +33,17 @@ struct CommandLineStore {
 
     static let passwordVariable = "SESSIONKIT_STORE_PASSWORD"
 
-    /// Opens `argument`, runs `body` with it, and closes it, also when `body` throws.
-    static func with<Result: Sendable>(_ argument: String, _ body: @Sendable (CommandLineStore) async throws -> Result) async throws -> Result {
+    /// Opens `argument` (a SQLite file read-only when `readOnly`), runs `body` with it, and closes
+    /// it, also when `body` throws.
+    static func with<Result: Sendable>(_ argument: String, readOnly: Bool = false, _ body: @Sendable (CommandLineStore) async throws -> Result) async throws -> Result {
         // Quiet unless asked: the stores' background loggers would print connection attempts.
         let logger = Logger(label: "sessionkit") { _ in SwiftLogNoOpLogHandler() }
         let environment = ProcessInfo.processInfo.environment
         if argument.hasPrefix("sqlite:"), argument.count > 7 {
             let path = String(argument.dropFirst(7))
             guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no session database at \(path)") }
-            let sqlite = SQLiteSessionStore(path: path)
+            // `migrate()` only opens a read-only store (and checks its schema version).
+            let sqlite = SQLiteSessionStore(configuration: .init(path: path, readOnly: readOnly))
             do {
                 try await sqlite.migrate()
             } catch {

@@ -8,14 +8,16 @@ struct SecretOptions: ParsableArguments {
     var secret: String?
     @Option(help: "The secret as hexadecimal bytes, as Flask's bytes SECRET_KEY.")
     var secretHex: String?
-    @Option(help: "A file holding the secret (trailing newline removed).")
+    @Option(help: "A file holding the secret (trailing newline removed); default: $SESSIONKIT_SECRET_FILE. Unlike --secret, not shown by `ps`.")
     var secretFile: String?
     @Option(help: "An older secret that still verifies, as text; repeat in SECRET_KEY_FALLBACKS order (oldest first).")
     var fallback: [String] = []
     @Option(help: "An older secret as hexadecimal bytes; repeat, oldest first (after any --fallback).")
     var fallbackHex: [String] = []
+    @Option(help: "A file of older secrets as text, one a line, oldest first (after any --fallback-hex); repeat. Without any fallback option: $SESSIONKIT_SECRET_FALLBACKS (comma-separated) or $SESSIONKIT_SECRET_FALLBACKS_FILE.")
+    var fallbackFile: [String] = []
 
-    /// The current secret: from the options or `SESSIONKIT_SECRET`.
+    /// The current secret: from the options, `SESSIONKIT_SECRET` or the file `SESSIONKIT_SECRET_FILE`.
     func current() throws -> SessionSecret {
         let given = [secret != nil, secretHex != nil, secretFile != nil].filter { $0 }.count
         guard given <= 1 else { throw ValidationError("give only one of --secret, --secret-hex and --secret-file") }
@@ -25,13 +27,15 @@ struct SecretOptions: ParsableArguments {
             return parsed
         }
         if let secretFile {
-            guard let data = FileManager.default.contents(atPath: secretFile) else { throw ValidationError("cannot read --secret-file \(secretFile)") }
-            var bytes = Array(data)
-            while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
-            return SessionSecret(bytes: bytes)
+            return SessionSecret(bytes: try SecretFile.secret(at: secretFile, option: "--secret-file"))
         }
-        if let text = ProcessInfo.processInfo.environment["SESSIONKIT_SECRET"], !text.isEmpty { return SessionSecret(text: text) }
-        throw ValidationError("no secret: pass --secret, --secret-hex or --secret-file, or set SESSIONKIT_SECRET")
+        let environment = ProcessInfo.processInfo.environment
+        let text = environment["SESSIONKIT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["SESSIONKIT_SECRET_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if text != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET and SESSIONKIT_SECRET_FILE") }
+        if let text { return SessionSecret(text: text) }
+        if let file { return SessionSecret(bytes: try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE")) }
+        throw ValidationError("no secret: pass --secret, --secret-hex or --secret-file, or set SESSIONKIT_SECRET or SESSIONKIT_SECRET_FILE")
     }
 
     /// The fallbacks, oldest first (Flask's order).
@@ -40,7 +44,16 @@ struct SecretOptions: ParsableArguments {
             guard let parsed = SessionSecret(hex: text) else { throw ValidationError("--fallback-hex \(text.prefix(8))… is not hexadecimal") }
             return parsed
         }
-        return fallback.map(SessionSecret.init(text:)) + hex
+        let files = try fallbackFile.flatMap { try SecretFile.secrets(at: $0, option: "--fallback-file") }
+        let given = fallback.map(SessionSecret.init(text:)) + hex + files.map(SessionSecret.init(text:))
+        guard given.isEmpty else { return given }
+        let environment = ProcessInfo.processInfo.environment
+        let list = environment["SESSIONKIT_SECRET_FALLBACKS"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["SESSIONKIT_SECRET_FALLBACKS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if list != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET_FALLBACKS and SESSIONKIT_SECRET_FALLBACKS_FILE") }
+        if let list { return list.split(separator: ",").map { SessionSecret(text: String($0)) } }
+        if let file { return try SecretFile.secrets(at: file, option: "SESSIONKIT_SECRET_FALLBACKS_FILE").map(SessionSecret.init(text:)) }
+        return []
     }
 
     /// The codec for `format` under these secrets.

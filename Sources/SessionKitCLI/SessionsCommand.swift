@@ -22,7 +22,7 @@ struct SessionsCommand: AsyncParsableCommand {
         @Option(help: "List this user's sessions (the session key _user_id).") var user: String?
 
         func run() async throws {
-            try await CommandLineStore.with(options.store) { [user] opened in
+            try await CommandLineStore.with(options.store, readOnly: true) { [user] opened in
                 guard let user else {
                     guard case .sqlite(let sqlite) = opened.kind else {
                         throw ValidationError("counting every session is for sqlite: stores; for Redis and PostgreSQL pass --user")

@@ -11,14 +11,17 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessionkit-demo",
         abstract: "The SessionKit demo web app: the seeds' Flask routes, a login, a cart.",
-        discussion: "Open http://127.0.0.1:8080/app in a browser. The secret comes from --secret or SESSIONKIT_SECRET; without one a random secret is made and sessions do not survive a restart."
+        discussion: "Open http://127.0.0.1:8080/app in a browser. The secret comes from --secret, --secret-file, SESSIONKIT_SECRET or SESSIONKIT_SECRET_FILE (a file is not shown by `ps`); without one a random secret is made and sessions do not survive a restart."
     )
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on.") var port = 8080
-    @Option(help: "The session secret (Flask's SECRET_KEY); default: $SESSIONKIT_SECRET.") var secret: String?
-    @Option(name: .customLong("fallback-secret"), help: "An older secret that still verifies (Flask's SECRET_KEY_FALLBACKS; repeat, oldest first); default: $SESSIONKIT_SECRET_FALLBACKS, comma-separated.")
+    @Option(help: "The session secret (Flask's SECRET_KEY); default: $SESSIONKIT_SECRET. Shown by `ps`: prefer --secret-file.") var secret: String?
+    @Option(help: "A file holding the session secret (trailing newline removed); default: $SESSIONKIT_SECRET_FILE.") var secretFile: String?
+    @Option(name: .customLong("fallback-secret"), help: "An older secret that still verifies (Flask's SECRET_KEY_FALLBACKS; repeat, oldest first); default: $SESSIONKIT_SECRET_FALLBACKS, comma-separated, or the file $SESSIONKIT_SECRET_FALLBACKS_FILE.")
     var fallbackSecrets: [String] = []
+    @Option(name: .customLong("fallback-secret-file"), help: "A file of older secrets, one a line, oldest first (after any --fallback-secret); repeat.")
+    var fallbackSecretFiles: [String] = []
     @Flag(help: "Use Flask 3.1's cookie format and Flask's default cookie attributes.") var flaskCompat = false
     @Option(help: "Cookie format when not Flask-compatible: encrypted or signed.") var format: DemoOptions.CookieFormatName = .encrypted
     @Flag(help: "Mark cookies Secure (needs https in front of the demo).") var secureCookies = false
@@ -30,23 +33,20 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "sessionkit-demo")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let text: String
-        if let secret = secret ?? ProcessInfo.processInfo.environment["SESSIONKIT_SECRET"], !secret.isEmpty {
-            text = secret
+        let secret: SessionSecret
+        if let given = try givenSecret() {
+            secret = given
         } else {
-            text = SessionSecret.generateText()
+            secret = SessionSecret(text: SessionSecret.generateText())
             if flaskCompat || store == .cookie {
-                logger.warning("no --secret or SESSIONKIT_SECRET: using a random secret, so cookie sessions will not survive a restart")
+                logger.warning("no --secret, --secret-file, SESSIONKIT_SECRET or SESSIONKIT_SECRET_FILE: using a random secret, so cookie sessions will not survive a restart")
             }
         }
         if !secureCookies {
             logger.notice("cookies are not marked Secure: fine for plain-http development on loopback; pass --secure-cookies behind https")
         }
-        var fallbacks = fallbackSecrets
-        if fallbacks.isEmpty, let list = ProcessInfo.processInfo.environment["SESSIONKIT_SECRET_FALLBACKS"] {
-            fallbacks = list.split(separator: ",").map(String.init)
-        }
-        let options = DemoOptions(secret: SessionSecret(text: text), previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat, secureCookies: secureCookies, cookieFormat: format, storage: store, sessionLifetime: sessionLifetime)
+        let fallbacks = try givenFallbacks()
+        let options = DemoOptions(secret: secret, previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat, secureCookies: secureCookies, cookieFormat: format, storage: store, sessionLifetime: sessionLifetime)
         if flaskCompat, store != .cookie, store != .sqlite(path: DemoStorage.defaultSQLitePath) {
             throw ValidationError("--flask-compat keeps sessions in Flask cookies; it cannot be combined with --store \(store)")
         }
@@ -63,6 +63,37 @@ struct DemoCommand: AsyncParsableCommand {
         let storage = flaskCompat ? "flask cookies" : (demo.store == nil ? "\(format.rawValue) cookies" : "server-side sessions in \(store)")
         logger.info("sessionkit-demo on http://\(host):\(port)/app (\(storage))")
         try await app.runService()
+    }
+}
+
+extension DemoCommand {
+    /// The secret from --secret, --secret-file, SESSIONKIT_SECRET or SESSIONKIT_SECRET_FILE (at most
+    /// one of each pair); nil when none is given. A named file that cannot be read or is empty is an error.
+    func givenSecret() throws -> SessionSecret? {
+        if secret != nil, secretFile != nil { throw ValidationError("give only one of --secret and --secret-file") }
+        if let secret, !secret.isEmpty { return SessionSecret(text: secret) }
+        if let secretFile { return SessionSecret(bytes: try SecretFile.secret(at: secretFile, option: "--secret-file")) }
+        let environment = ProcessInfo.processInfo.environment
+        let text = environment["SESSIONKIT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["SESSIONKIT_SECRET_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if text != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET and SESSIONKIT_SECRET_FILE") }
+        if let text { return SessionSecret(text: text) }
+        if let file { return SessionSecret(bytes: try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE")) }
+        return nil
+    }
+
+    /// The fallbacks, oldest first: the options', else SESSIONKIT_SECRET_FALLBACKS (comma-separated)
+    /// or the file SESSIONKIT_SECRET_FALLBACKS_FILE (one a line).
+    func givenFallbacks() throws -> [String] {
+        let given = fallbackSecrets + (try fallbackSecretFiles.flatMap { try SecretFile.secrets(at: $0, option: "--fallback-secret-file") })
+        guard given.isEmpty else { return given }
+        let environment = ProcessInfo.processInfo.environment
+        let list = environment["SESSIONKIT_SECRET_FALLBACKS"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = environment["SESSIONKIT_SECRET_FALLBACKS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        if list != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET_FALLBACKS and SESSIONKIT_SECRET_FALLBACKS_FILE") }
+        if let list { return list.split(separator: ",").map(String.init) }
+        if let file { return try SecretFile.secrets(at: file, option: "SESSIONKIT_SECRET_FALLBACKS_FILE") }
+        return []
     }
 }
 

@@ -27,11 +27,17 @@ final class SQLiteRawConnection: @unchecked Sendable {
     /// The last ``setBusyTimeout(milliseconds:)``.
     private(set) var busyTimeoutMilliseconds = 0
 
-    /// Opens (creating when missing) the database file at `path`.
-    init(path: String) throws {
+    /// Opens (creating when missing, readable and writable by its owner only) the database file at
+    /// `path`; with `readOnly`, opens an existing file for reading only.
+    ///
+    /// SQLite would create the file with mode 0644 less the umask: session data readable by every
+    /// local user. It is created here first with 0600, and SQLite gives the `-wal` and `-shm` files
+    /// the database file's mode.
+    init(path: String, readOnly: Bool = false) throws {
+        if !readOnly { createPrivately(path) }
         var handle: OpaquePointer?
         // NOMUTEX: the owner guarantees one thread at a time; SQLite's own mutex would be wasted.
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let code = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK else {
             let error = SQLiteCallError(code, connection: handle)
@@ -127,4 +133,16 @@ final class SQLiteRawConnection: @unchecked Sendable {
     private func open() throws {
         guard handle != nil else { throw SQLiteCallError(code: SQLITE_MISUSE, message: "the SQLite connection is closed") }
     }
+}
+
+/// Creates an empty file at `path` with mode 0600 unless something is there already (SQLite reads
+/// an empty file as an empty database). Special names (`:memory:`, URIs) are left to SQLite.
+private func createPrivately(_ path: String) {
+    guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+    let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    // Already there (EEXIST), or not creatable (SQLite's open reports why).
+    guard descriptor >= 0 else { return }
+    // The umask can only narrow 0600; set it exactly.
+    _ = fchmod(descriptor, 0o600)
+    close(descriptor)
 }

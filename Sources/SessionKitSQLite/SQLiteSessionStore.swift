@@ -100,7 +100,8 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
 
     /// Opens the database and creates or migrates the schema (idempotent). Throws
     /// ``SessionStoreError/Code/unavailable`` when the file cannot be opened or was written by a
-    /// newer schema version.
+    /// newer schema version. A ``SQLiteSessionStoreConfiguration/readOnly`` store is only opened
+    /// and its schema version checked.
     public func migrate() async throws {
         _ = try await connections()
     }
@@ -156,21 +157,27 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             + configuration.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
         let path = configuration.path
         let readerCount = max(0, configuration.readerCount)
+        let readOnly = configuration.readOnly
         let checkpointer = SQLiteCheckpointer()
         do {
             let (writer, readers) = try await checkpointer.run { () throws -> (SQLiteRawConnection, [SQLiteRawConnection]) in
                 var opened: [SQLiteRawConnection] = []
                 do {
-                    let writer = try SQLiteRawConnection(path: path)
+                    let writer = try SQLiteRawConnection(path: path, readOnly: readOnly)
                     opened.append(writer)
                     writer.setBusyTimeout(milliseconds: busyMilliseconds)
-                    try writer.execute("PRAGMA journal_mode = WAL")
-                    try writer.execute("PRAGMA synchronous = NORMAL")
-                    try migrateSchema(writer)
+                    if readOnly {
+                        try writer.execute("PRAGMA query_only = 1")
+                        try checkReadableSchema(writer)
+                    } else {
+                        try writer.execute("PRAGMA journal_mode = WAL")
+                        try writer.execute("PRAGMA synchronous = NORMAL")
+                        try migrateSchema(writer)
+                    }
                     try writer.register(function: applyFunctionName, argumentCount: 2, applyDelta)
                     try writer.register(function: applyFunctionName, argumentCount: 3, applyDelta)
                     for _ in 0..<readerCount {
-                        let reader = try SQLiteRawConnection(path: path)
+                        let reader = try SQLiteRawConnection(path: path, readOnly: readOnly)
                         opened.append(reader)
                         reader.setBusyTimeout(milliseconds: busyMilliseconds)
                         try reader.execute("PRAGMA query_only = 1")
@@ -191,6 +198,18 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
         } catch {
             await checkpointer.close()
             throw error
+        }
+    }
+
+    /// For a read-only store: throws unless the database holds a schema this code reads (the
+    /// columns reads use are in every version so far). Nothing is created or migrated.
+    private static func checkReadableSchema(_ connection: SQLiteRawConnection) throws {
+        let version = try connection.withStatement("PRAGMA user_version") { try $0.step() ? $0.int64(0) : nil } ?? 0
+        guard version >= 1 else {
+            throw SessionStoreError(.unavailable, "the file holds no SessionKit session table (schema version \(version)); a read-only store creates nothing")
+        }
+        guard version <= schemaVersion else {
+            throw SessionStoreError(.unavailable, "the session database has schema version \(version), newer than this SessionKit's \(schemaVersion)")
         }
     }
 

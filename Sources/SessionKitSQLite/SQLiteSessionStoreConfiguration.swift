@@ -20,18 +20,24 @@ public struct SQLiteSessionStoreConfiguration: Sendable {
     /// How many expired sessions one cleanup statement deletes; cleanup loops until none are left,
     /// so other writers get their turn between batches.
     public var cleanupBatchSize: Int
+    /// Opens the file read-only (`SQLITE_OPEN_READONLY`), for tools that only look: nothing is
+    /// created, migrated or written, and every write throws. The file must exist and hold a schema
+    /// this SessionKit reads (version 1 or 2); an older one is not migrated.
+    public var readOnly: Bool
 
     public init(
         path: String,
         readerCount: Int = Swift.max(2, System.coreCount),
         busyTimeout: Duration = .seconds(5),
         cleanupInterval: Duration = .seconds(60),
-        cleanupBatchSize: Int = 1000
+        cleanupBatchSize: Int = 1000,
+        readOnly: Bool = false
     ) {
         self.path = path
         self.readerCount = readerCount
         self.busyTimeout = busyTimeout
         self.cleanupInterval = cleanupInterval
         self.cleanupBatchSize = cleanupBatchSize
+        self.readOnly = readOnly
     }
 }

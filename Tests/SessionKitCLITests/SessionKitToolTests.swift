@@ -24,7 +24,9 @@ struct Tool {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "SESSIONKIT_SECRET")
+        for name in ["SESSIONKIT_SECRET", "SESSIONKIT_SECRET_FILE", "SESSIONKIT_SECRET_FALLBACKS", "SESSIONKIT_SECRET_FALLBACKS_FILE"] {
+            env.removeValue(forKey: name)
+        }
         env.merge(environment) { $1 }
         process.environment = env
         let out = Pipe(), err = Pipe()
@@ -100,6 +102,116 @@ struct SessionKitToolTests {
         let refused = try Tool.run(["decode", "--no-verify", encrypted])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("cannot be read without its secret"))
+    }
+
+    /// A forged signed cookie: `values`' bytes spliced in as they are, a MAC of zeros.
+    static func forgedSignedCookie(_ values: [(key: [UInt8], value: [UInt8])]) throws -> String {
+        let genuine = try Tool.run(["encode", "--format", "signed", "--secret", secret, "{}"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let genuineBytes = try #require(Data(base64Encoded: base64(fromURL: genuine)))
+        var bytes = Array(genuineBytes.prefix(2 + 16))   // version, key ID, issued-at, deadline
+        bytes.append(UInt8(values.count))
+        for (key, value) in values {
+            bytes.append(UInt8(key.count))
+            bytes += key
+            bytes.append(UInt8(value.count))
+            bytes += value
+        }
+        bytes += [UInt8](repeating: 0, count: 32)
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func base64(fromURL text: String) -> String {
+        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        return standard + String(repeating: "=", count: (4 - standard.count % 4) % 4)
+    }
+
+    /// `decode --no-verify` shows cookies nobody vouches for: what it prints is JSON whatever the
+    /// cookie holds (quotes, newlines, invalid UTF-8, bytes that would forge a key if spliced in).
+    @Test func noVerifyPrintsRealJSONWhateverTheCookieHolds() throws {
+        let forged = try Self.forgedSignedCookie([
+            (Array("a\"b\nc".utf8), Array(#"1,"forged":true"#.utf8)),
+            (Array("x".utf8), Array("\"\n".utf8) + [0xFF, 0x22]),
+            (Array("ok".utf8), Array(#"{"n":[1,"two"]}"#.utf8)),
+        ])
+        let shown = try Tool.run(["decode", "--no-verify", forged])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stderr.contains("unverified"))
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any], "\(shown.stdout)")
+        #expect(Set(parsed.keys) == ["a\"b\nc", "x", "ok"])
+        #expect(parsed["forged"] == nil)
+        #expect(parsed["a\"b\nc"] as? String == #"1,"forged":true"#)
+        #expect(parsed["x"] as? String == "\"\n\u{FFFD}\"")
+        #expect((parsed["ok"] as? [String: Any])?["n"] as? [Any] != nil)
+        #expect(shown.stdout.split(separator: "\n").count == 1)
+
+        // Flask's format: a payload with quotes and newlines comes out as JSON too, and one that is
+        // not UTF-8 is refused (nothing on stdout).
+        func flask(_ payload: [UInt8]) -> String {
+            Data(payload).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "") + ".ZVPxAA.xewjHM3zIFFtK5dWW93S8OnpPTI"
+        }
+        let quoted = try Tool.run(["decode", "--no-verify", flask(Array(#"{"a\"b":"line\nbreak\u0000"}"#.utf8))])
+        #expect(quoted.status == 0, "\(quoted.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(quoted.stdout.utf8)) as? [String: Any], "\(quoted.stdout)")
+        #expect(object["a\"b"] as? String == "line\nbreak\u{0}")
+        let invalid = try Tool.run(["decode", "--no-verify", flask(Array(#"{"a":""#.utf8) + [0xFF, 0x22, 0x7D])])
+        if invalid.status == 0 {
+            #expect(throws: Never.self) { try JSONSerialization.jsonObject(with: Data(invalid.stdout.utf8)) }
+        } else {
+            #expect(invalid.stdout.isEmpty)
+        }
+    }
+
+    /// Secrets and fallbacks from files (named by an option or an environment variable), so that
+    /// `ps` does not show them; a file that is missing, unreadable or empty is a clear error.
+    @Test func secretsAndFallbacksFromFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-secrets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let secretFile = try file("secret", Self.flaskSecret + "\n")
+        let decode = ["decode", "--now", "1700000060", Self.flaskCookie]
+
+        let fromOption = try Tool.run(["decode", "--secret-file", secretFile] + decode.dropFirst())
+        #expect(fromOption.status == 0, "\(fromOption.stderr)")
+        #expect(fromOption.stdout == "{\"username\":\"alice\"}\n")
+        let fromEnvironment = try Tool.run(decode, environment: ["SESSIONKIT_SECRET_FILE": secretFile])
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
+        #expect(fromEnvironment.stdout == "{\"username\":\"alice\"}\n")
+
+        let fallbacks = try file("fallbacks", "an-even-older-key\n\(Self.flaskSecret)\r\n")
+        let fallbackOption = try Tool.run(["decode", "--secret", "new-key", "--fallback-file", fallbacks] + decode.dropFirst())
+        #expect(fallbackOption.status == 0, "\(fallbackOption.stderr)")
+        #expect(fallbackOption.stderr.contains("verified_with: fallback 1"))
+        let fallbackEnvironment = try Tool.run(["decode", "--secret", "new-key"] + decode.dropFirst(), environment: ["SESSIONKIT_SECRET_FALLBACKS_FILE": fallbacks])
+        #expect(fallbackEnvironment.status == 0, "\(fallbackEnvironment.stderr)")
+        #expect(fallbackEnvironment.stderr.contains("verified_with: fallback 1"))
+        let fallbackList = try Tool.run(["decode", "--secret", "new-key"] + decode.dropFirst(), environment: ["SESSIONKIT_SECRET_FALLBACKS": "x,\(Self.flaskSecret)"])
+        #expect(fallbackList.status == 0, "\(fallbackList.stderr)")
+
+        let empty = try file("empty", "\n")
+        let missing = directory.appendingPathComponent("missing").path
+        let failures: [(arguments: [String], environment: [String: String], message: String)] = [
+            (["--secret-file", empty], [:], "is empty"),
+            (["--secret-file", missing], [:], "no such file"),
+            (["--secret-file", directory.path], [:], "cannot read"),
+            ([], ["SESSIONKIT_SECRET_FILE": missing], "SESSIONKIT_SECRET_FILE"),
+            ([], ["SESSIONKIT_SECRET_FILE": empty], "is empty"),
+            (["--secret", "k", "--fallback-file", empty], [:], "is empty"),
+            (["--secret", "k", "--fallback-file", missing], [:], "no such file"),
+            (["--secret", "k"], ["SESSIONKIT_SECRET_FALLBACKS_FILE": missing], "SESSIONKIT_SECRET_FALLBACKS_FILE"),
+            ([], ["SESSIONKIT_SECRET_FILE": secretFile, "SESSIONKIT_SECRET": "x"], "only one"),
+        ]
+        for failure in failures {
+            let result = try Tool.run(["decode"] + failure.arguments + decode.dropFirst(), environment: failure.environment)
+            #expect(result.status != 0, "\(failure)")
+            #expect(result.stderr.contains(failure.message), "\(failure): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            #expect(!result.stderr.contains(Self.flaskSecret) && !result.stdout.contains(Self.flaskSecret))
+        }
     }
 
     @Test func clearErrorsForBadInput() throws {

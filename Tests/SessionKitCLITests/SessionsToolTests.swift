@@ -57,6 +57,39 @@ struct SessionsToolTests {
         #expect(after.stdout == "live: 1\nexpired (awaiting cleanup): 0\nsigned-in users: 1\n")
     }
 
+    /// `list` only looks: the database file keeps its bytes and its modification time, and a schema
+    /// older than this SessionKit's is read as it is, not migrated (here a version 2 table whose
+    /// header says version 1: a migration would fail to add the column it already has).
+    @Test func listNeverMigratesOrWrites() async throws {
+        let (path, directory) = try await Self.makeDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        var bytes = try #require(FileManager.default.contents(atPath: path))
+        // `PRAGMA user_version` is the big-endian integer at offset 60 of the header.
+        bytes.replaceSubrange(60..<64, with: [0, 0, 0, 1])
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        try await Task.sleep(for: .milliseconds(50))
+
+        let counts = try Tool.run(["sessions", "list", "--store", "sqlite:\(path)"])
+        #expect(counts.status == 0, "\(counts.stderr)")
+        #expect(counts.stdout == "live: 3\nexpired (awaiting cleanup): 1\nsigned-in users: 2\n")
+        let alice = try Tool.run(["sessions", "list", "--store", "sqlite:\(path)", "--user", "alice"])
+        #expect(alice.status == 0, "\(alice.stderr)")
+        #expect(alice.stdout.hasPrefix("2 live sessions of alice\n"))
+
+        #expect(FileManager.default.contents(atPath: path) == bytes)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == modified)
+
+        // A file that holds no session table is refused, not given one.
+        let empty = directory.appendingPathComponent("empty.sqlite").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        let refused = try Tool.run(["sessions", "list", "--store", "sqlite:\(empty)"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("no SessionKit session table"))
+        #expect(FileManager.default.contents(atPath: empty) == Data())
+    }
+
     @Test func clearErrors() throws {
         let missing = try Tool.run(["sessions", "list", "--store", "sqlite:/nonexistent/x.sqlite"])
         #expect(missing.status != 0)

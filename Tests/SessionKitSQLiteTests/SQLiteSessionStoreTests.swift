@@ -277,6 +277,61 @@ struct SQLiteSessionStoreTests {
         }
     }
 
+    /// Sessions are for the server's user alone: the database, its log and its shared-memory file
+    /// are made with mode 0600 whatever the umask lets SQLite make.
+    @Test func createsItsFilesReadableByTheOwnerOnly() async throws {
+        try await Self.withStores { stores in
+            let store = stores.make(file: "private")
+            try await store.create(SessionID().storageKey, Self.session(systemSessionClock()))
+            let path = "\(stores.directory)/private.sqlite"
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file): \(mode.map { String($0, radix: 8) } ?? "none")")
+            }
+        }
+    }
+
+    /// A read-only store (what `sessionkit sessions list` opens) reads an older schema as it is,
+    /// never migrates or writes, and refuses writes.
+    @Test func aReadOnlyStoreNeitherMigratesNorWrites() async throws {
+        try await Self.withStores { stores in
+            let now = systemSessionClock()
+            let key = SessionID().storageKey
+            let path = "\(stores.directory)/v1-read.sqlite"
+            let connection = try await SQLiteConnection.open(storage: .file(path: path))
+            do {
+                for statement in Self.version1Schema.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                    _ = try await connection.query(statement)
+                }
+                _ = try await connection.query("""
+                    INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id)
+                    VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'alice')
+                    """, [.blob(.init(bytes: key.bytes)), .blob(.init(bytes: SessionRecordCoding.encode(["n": SessionValue(json: Array("7".utf8))]))), .integer(Int(now)), .integer(Int(now + 100)), .integer(Int(now + 86_400))])
+            } catch {
+                try await connection.close()
+                throw error
+            }
+            try await connection.close()
+            let before = try #require(FileManager.default.contents(atPath: path))
+
+            let reader = stores.make(file: "v1-read", configure: { $0.readOnly = true })
+            try await reader.migrate()
+            #expect(try await reader.sessions(ofUser: "alice").map(\.key) == [key])
+            let statistics = try await reader.statistics()
+            #expect(statistics.live == 1 && statistics.expired == 0 && statistics.users == 1)
+            #expect(try await reader.load(key) != nil)
+            await #expect(throws: SessionStoreError.self) { try await reader.create(SessionID().storageKey, Self.session(now)) }
+            await #expect(throws: SessionStoreError.self) { _ = try await reader.removeExpired() }
+            try await reader.close()
+            #expect(FileManager.default.contents(atPath: path) == before)
+
+            // Nothing is created for a missing file.
+            let missing = stores.make(file: "missing", configure: { $0.readOnly = true })
+            await #expect(throws: SessionStoreError.self) { try await missing.migrate() }
+            #expect(!FileManager.default.fileExists(atPath: "\(stores.directory)/missing.sqlite"))
+        }
+    }
+
     @Test func aClosedStoreIsUnavailable() async throws {
         try await Self.withStores { stores in
             let store = stores.make()

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built `sessionkit-demo` takes its secret and fallbacks from files (`--secret-file`,
+/// `SESSIONKIT_SECRET_FILE`, `--fallback-secret-file`), which `ps` does not show, and refuses a
+/// file it cannot use with a clear error.
+@Suite("sessionkit-demo secret files", .serialized)
+struct DemoSecretFileTests {
+    /// Beside `sessionkit` (or `SESSIONKIT_DEMO_BIN`).
+    static let path: String = ProcessInfo.processInfo.environment["SESSIONKIT_DEMO_BIN"]
+        ?? URL(fileURLWithPath: Tool.path).deletingLastPathComponent().appendingPathComponent("sessionkit-demo").path
+
+    static let secret = "0123456789abcdef0123456789abcdef-demo-secret-file"
+
+    final class Demo: @unchecked Sendable {
+        let process = Process()
+        let out = Pipe(), err = Pipe()
+
+        init(_ arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+            process.executableURL = URL(fileURLWithPath: DemoSecretFileTests.path)
+            process.arguments = ["--store", "cookie", "--format", "signed", "--host", "127.0.0.1"] + arguments
+            var env = ProcessInfo.processInfo.environment
+            for name in ["SESSIONKIT_SECRET", "SESSIONKIT_SECRET_FILE", "SESSIONKIT_SECRET_FALLBACKS", "SESSIONKIT_SECRET_FALLBACKS_FILE"] {
+                env.removeValue(forKey: name)
+            }
+            env.merge(environment) { $1 }
+            process.environment = env
+            process.currentDirectoryURL = directory
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+        }
+
+        /// Waits up to `seconds` for the process to exit; stops it when it has not.
+        func exit(within seconds: Double) -> Int32? {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            guard !process.isRunning else { stop(); return nil }
+            return process.terminationStatus
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+
+        /// Everything it wrote (after it exited).
+        var output: (stdout: String, stderr: String) {
+            (String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+             String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+    }
+
+    /// A GET to the demo on `port`, retried while it starts; the body and the `Set-Cookie` header.
+    static func get(_ port: Int, _ path: String, cookie: String? = nil, demo: Demo) async throws -> (body: String, setCookie: String?) {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieStorage = nil
+        let session = URLSession(configuration: configuration)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            do {
+                let (data, response) = try await session.data(for: request)
+                let http = try #require(response as? HTTPURLResponse)
+                return (String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "Set-Cookie"))
+            } catch {
+                guard demo.process.isRunning, Date() < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    @Test func takesTheSecretAndFallbacksFromFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secretFile = directory.appendingPathComponent("secret").path
+        try Data((Self.secret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
+        let port = Int.random(in: 20_000..<60_000)
+
+        // The session a demo with the file's secret issues...
+        let first = try Demo(["--port", "\(port)", "--secret-file", secretFile], directory: directory)
+        let set: String?
+        do {
+            set = try await Self.get(port, "/?username=from-file", demo: first).setCookie
+        } catch {
+            first.stop()
+            Issue.record("the demo did not answer: \(error) \(first.output)")
+            return
+        }
+        first.stop()
+        let output = first.output
+        #expect(!output.stdout.contains(Self.secret) && !output.stderr.contains(Self.secret))
+        let cookie = try #require(set?.split(separator: ";").first.map(String.init))
+
+        // ...is read by a demo with the same secret from SESSIONKIT_SECRET_FILE, and by one where
+        // it is a fallback from a file (without the trailing newline, or the MAC would differ).
+        let fallbacks = directory.appendingPathComponent("fallbacks").path
+        try Data("an-older-secret-an-older-secret-an-older\n\(Self.secret)\n".utf8).write(to: URL(fileURLWithPath: fallbacks))
+        let runs: [(arguments: [String], environment: [String: String])] = [
+            ([], ["SESSIONKIT_SECRET_FILE": secretFile]),
+            (["--secret", "a-newer-secret-a-newer-secret-a-newer-secret", "--fallback-secret-file", fallbacks], [:]),
+            (["--secret", "a-newer-secret-a-newer-secret-a-newer-secret"], ["SESSIONKIT_SECRET_FALLBACKS_FILE": fallbacks]),
+        ]
+        for (index, run) in runs.enumerated() {
+            let runPort = port + 1 + index
+            let demo = try Demo(["--port", "\(runPort)"] + run.arguments, environment: run.environment, directory: directory)
+            defer { demo.stop() }
+            let body = try await Self.get(runPort, "/get", cookie: cookie, demo: demo).body
+            #expect(body.contains("from-file"), "\(run): \(body)")
+        }
+    }
+
+    @Test func refusesASecretFileItCannotUse() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("empty").path
+        try Data("\n".utf8).write(to: URL(fileURLWithPath: empty))
+        let missing = directory.appendingPathComponent("missing").path
+        let cases: [(arguments: [String], environment: [String: String], message: String)] = [
+            (["--secret-file", missing], [:], "no such file"),
+            (["--secret-file", empty], [:], "is empty"),
+            (["--secret-file", directory.path], [:], "cannot read"),
+            ([], ["SESSIONKIT_SECRET_FILE": missing], "SESSIONKIT_SECRET_FILE"),
+            (["--secret", Self.secret, "--fallback-secret-file", empty], [:], "is empty"),
+            (["--secret", Self.secret], ["SESSIONKIT_SECRET_FALLBACKS_FILE": missing], "SESSIONKIT_SECRET_FALLBACKS_FILE"),
+        ]
+        for failure in cases {
+            let demo = try Demo(["--port", "\(Int.random(in: 20_000..<60_000))"] + failure.arguments, environment: failure.environment, directory: directory)
+            let status = demo.exit(within: 30)
+            let output = demo.output
+            #expect(status != nil && status != 0, "\(failure): the demo \(status == nil ? "kept running" : "exited \(status!)")")
+            #expect(output.stderr.contains(failure.message), "\(failure): \(output.stderr)")
+            #expect(!output.stderr.contains(Self.secret) && !output.stdout.contains(Self.secret))
+        }
+    }
+}
