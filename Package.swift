@@ -25,6 +25,8 @@ var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.0"),
+    .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
     // `swift package generate-documentation` (scripts/docs); no code of it is linked.
     .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.4.0"),
 ]
@@ -37,6 +39,8 @@ var targets: [Target] = [
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ],
         swiftSettings: swiftSettings
     ),
@@ -47,7 +51,12 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "SessionKitTests",
-        dependencies: ["SessionKit", "SessionKitStoreContract"],
+        dependencies: [
+            "SessionKit",
+            "SessionKitStoreContract",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+        ],
         resources: [.copy("Fixtures")],
         swiftSettings: swiftSettings
     ),
@@ -145,6 +154,7 @@ if withEverything {
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ]
     targets += [
         .target(
@@ -204,6 +214,8 @@ if withEverything {
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -231,6 +243,7 @@ if withEverything {
                 "SessionKitSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,20 +18,26 @@ public enum DemoRouter {
 
     /// The router with the session middleware and every route. `store` keeps server-side
     /// sessions (``DemoOptions/storage`` other than `.cookie`); see ``DemoApp`` for opening one.
-    public static func build(options: DemoOptions, store: (any SessionUserIndex)? = nil, logger: Logger = Logger(label: "sessionkit-demo")) throws -> Router<Context> {
+    /// The sessions' metrics and spans go where `observability` says.
+    public static func build(
+        options: DemoOptions, store: (any SessionUserIndex)? = nil, logger: Logger = Logger(label: "sessionkit-demo"),
+        observability: SessionObservability = SessionObservability()
+    ) throws -> Router<Context> {
         let router = Router(context: Context.self)
-        router.add(middleware: try sessionMiddleware(options: options, store: store, logger: logger))
+        router.add(middleware: try sessionMiddleware(options: options, store: store, logger: logger, observability: observability))
         addTutorialRoutes(to: router, namesTheUser: store != nil && !options.flaskCompatible)
         DemoPages(pages: try DemoTemplates.library(), store: store, clock: options.clock).addRoutes(to: router)
         return router
     }
 
-    static func sessionMiddleware(options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger) throws -> SessionKitMiddleware<Context> {
+    static func sessionMiddleware(
+        options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger, observability: SessionObservability = SessionObservability()
+    ) throws -> SessionKitMiddleware<Context> {
         var configuration = options.flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
         configuration.cookie.secure = options.secureCookies
         if let lifetime = options.sessionLifetime { configuration.permanentLifetime = lifetime }
         if let store, !options.flaskCompatible {
-            return try SessionKitMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock)
+            return try SessionKitMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock, observability: observability)
         }
         let format: CookieSessionFormat
         if options.flaskCompatible {
@@ -39,7 +45,10 @@ public enum DemoRouter {
         } else {
             format = options.cookieFormat == .signed ? .signed : .encrypted
         }
-        return try SessionKitMiddleware(secret: options.secret, previousSecrets: options.previousSecrets, format: format, configuration: configuration, logger: logger, clock: options.clock)
+        return try SessionKitMiddleware(
+            secret: options.secret, previousSecrets: options.previousSecrets, format: format, configuration: configuration, logger: logger,
+            clock: options.clock, observability: observability
+        )
     }
 
     /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.

@@ -20,6 +20,10 @@ public import SessionKit
 /// A handler that throws an `HTTPResponseError` still has its session committed as
 /// ``SessionConfiguration/errorCommitPolicy`` says (by default on 4xx, not on 5xx). A session that
 /// does not fit in a cookie answers 500 and logs which keys are large.
+///
+/// The engine logs through each request's `context.logger` (so its lines carry `hb.request.id`);
+/// the `logger` given here serves only start-up messages. Metrics and spans go where
+/// `observability` says (``SessionObservability``).
 public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMiddleware {
     /// The engine that loads and commits.
     public let engine: SessionEngine
@@ -39,11 +43,12 @@ public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMid
         format: CookieSessionFormat = .encrypted,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
-        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        observability: SessionObservability = SessionObservability()
     ) throws {
         try configuration.validate()
         let codec = try format.makeCodec(secret: secret, previousSecrets: previousSecrets, logger: logger)
-        self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock)
+        self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock, observability: observability)
     }
 
     /// Server-side sessions in `store`: only a random session ID travels in the cookie (with a
@@ -58,10 +63,11 @@ public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMid
         signingKeys: KeyRing? = nil,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
-        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        observability: SessionObservability = SessionObservability()
     ) throws {
         try configuration.validate()
-        self.engine = SessionEngine(store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock)
+        self.engine = SessionEngine(store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock, observability: observability)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -77,7 +83,8 @@ public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMid
             } else {
                 client = SessionClientInfo()
             }
-            session = try await engine.load(from: cookies, client: client)
+            // The engine logs through the request's logger, so its lines carry the request's ID.
+            session = try await engine.load(from: cookies, client: client, logger: context.logger)
         } catch let error as SessionError where error.code == .storeUnavailable {
             throw HTTPError(.serviceUnavailable, message: "Sessions are unavailable; please try again shortly.")
         }
@@ -91,7 +98,7 @@ public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMid
         }
         let commit: SessionCommit
         do {
-            commit = try await engine.commit(session, status: response.status.code)
+            commit = try await engine.commit(session, status: response.status.code, logger: context.logger)
         } catch let error as SessionError where error.code == .cookieTooLarge {
             throw HTTPError(.internalServerError, message: "The session is too large to store in a cookie.")
         } catch let error as SessionError where error.code == .storeUnavailable {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// Server-side sessions: the cookie holds a session ID, the store holds the data.
@@ -19,7 +20,12 @@ extension SessionEngine {
         var malformed = 0
         var unknown = 0
         var skipped = 0
+        var expired = 0
         defer {
+            instruments.reject("malformed", count: malformed)
+            instruments.reject("not_found", count: unknown - expired)
+            instruments.reject("expired", count: expired)
+            if expired > 0 { instruments.expired.increment(by: expired) }
             if malformed + unknown + skipped > 0 {
                 logger.debug("session ID cookie rejected", metadata: [
                     "malformed": "\(malformed)", "not_found": "\(unknown)", "not_looked_up": "\(skipped)",
@@ -42,7 +48,7 @@ extension SessionEngine {
             let key = id.storageKey
             let record: StoredSession?
             do {
-                record = try await store.load(key)
+                record = try await instruments.measure(.load) { try await store.load(key) }
             } catch {
                 logger.error("session store unavailable on load: answering 503, the session is kept", metadata: Self.storeErrorMetadata(error))
                 switch configuration.storeFailurePolicy {
@@ -54,6 +60,7 @@ extension SessionEngine {
             }
             guard let record, record.expiresAt >= now, record.absoluteExpiresAt >= now else {
                 unknown += 1
+                if record != nil { expired += 1 }
                 continue
             }
             return Session(
@@ -65,6 +72,23 @@ extension SessionEngine {
             )
         }
         return Session(data: nil, needsReissue: false, origin: nil, loadFailed: false, client: client)
+    }
+
+    /// Ends every session of `userID` (but `except`, the current one for "log out other devices")
+    /// in a store that keeps a user index, counting them in `sessionkit_sessions_revoked`; returns
+    /// how many live sessions ended. Throws ``SessionError/Code/configuration`` when sessions are
+    /// in cookies or the store keeps no ``SessionUserIndex``.
+    ///
+    /// ```swift
+    /// let ended = try await engine.revokeSessions(ofUser: "42", except: session.storageKey)
+    /// ```
+    public func revokeSessions(ofUser userID: String, except: SessionStorageKey? = nil) async throws -> Int {
+        guard case .server(let store) = storage, let index = store as? any SessionUserIndex else {
+            throw SessionError(.configuration, "revoking a user's sessions needs a store with a user index")
+        }
+        let revoked = try await instruments.measure(.revoke) { try await index.revokeSessions(ofUser: userID, except: except) }
+        if revoked > 0 { instruments.revoked.increment(by: revoked) }
+        return revoked
     }
 
     /// What a log line may say of a store's error: a ``SessionStoreError``'s code and message
@@ -136,12 +160,13 @@ extension SessionEngine {
         )
         var id = SessionID()
         do {
-            try await store.create(id.storageKey, record)
+            try await instruments.measure(.create) { try await store.create(id.storageKey, record) }
         } catch let error as SessionStoreError where error.code == .alreadyExists {
             // 2^-256 odds, or a broken random source: never share a record; try once more.
             id = SessionID()
-            try await store.create(id.storageKey, record)
+            try await instruments.measure(.create) { try await store.create(id.storageKey, record) }
         }
+        instruments.created.increment()
         commit.setCookies.append(try sessionCookie(value: cookieValue(id), expires: permanent ? record.expiresAt : nil))
         commit.varyCookie = true
     }
@@ -150,7 +175,8 @@ extension SessionEngine {
         var key = origin.key
         if snapshot.invalidateRequested || (snapshot.modified && snapshot.values.isEmpty) {
             logger.debug("deleting a server-side session", metadata: ["reason": "\(snapshot.invalidateRequested ? "invalidated" : "emptied")"])
-            try await store.delete(key)
+            try await instruments.measure(.delete) { try await store.delete(key) }
+            instruments.invalidated.increment()
             commit.setCookies.append(deletionCookie())
             commit.varyCookie = true
             return
@@ -164,16 +190,17 @@ extension SessionEngine {
         var id = origin.id
         if snapshot.regenerateRequested || (configuration.regeneratesIDWhenUserChanges && Self.userChanged(snapshot, from: origin.record)) {
             let newID = SessionID()
-            guard try await store.rename(key, to: newID.storageKey) else { return gone(&commit) }
+            guard try await instruments.measure(.rename, { try await store.rename(key, to: newID.storageKey) }) else { return gone(&commit) }
+            instruments.regenerated.increment()
             id = newID
             key = newID.storageKey
         }
         var extended = false
         if snapshot.modified {
-            guard try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) else { return gone(&commit) }
+            guard try await instruments.measure(.apply, { try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) }) else { return gone(&commit) }
             extended = true
         } else if Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction || id != origin.id {
-            guard try await store.touch(key, expiresAt: expiresAt) else { return gone(&commit) }
+            guard try await instruments.measure(.touch, { try await store.touch(key, expiresAt: expiresAt) }) else { return gone(&commit) }
             extended = true
         }
         // The cookie changes when the ID does, when permanence does, and a permanent cookie's
@@ -181,6 +208,7 @@ extension SessionEngine {
         if id != origin.id || permanent != wasPermanent || (permanent && extended) || session.needsReissue {
             commit.setCookies.append(try sessionCookie(value: cookieValue(id), expires: permanent ? expiresAt : nil))
             commit.varyCookie = true
+            if session.needsReissue { instruments.keyRotationReissues.increment() }
         }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// The framework-free lifecycle every integration runs: **load** the session from the request's
@@ -26,7 +27,11 @@ public struct SessionEngine: Sendable {
     public let configuration: SessionConfiguration
     /// Server-side sessions: signs ID cookies (``SessionIDSigner``), if configured.
     public let idSigner: SessionIDSigner?
-    let logger: Logger
+    /// The engine's own logger: used when a load or commit is given none (see
+    /// ``load(from:client:logger:)``).
+    private(set) var logger: Logger
+    /// Metrics and spans (``SessionObservability``).
+    let instruments: SessionInstruments
     let clock: @Sendable () -> Int64
     /// The session cookie with the configured attributes, validated once (`nil` when they are
     /// invalid: ``sessionCookie(value:expires:)`` then throws what is wrong).
@@ -37,9 +42,10 @@ public struct SessionEngine: Sendable {
         codec: any SessionCodec,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
-        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        observability: SessionObservability = SessionObservability()
     ) {
-        self.init(storage: .cookie(codec), configuration: configuration, logger: logger, clock: clock)
+        self.init(storage: .cookie(codec), configuration: configuration, logger: logger, clock: clock, observability: observability)
     }
 
     /// An engine for server-side sessions kept in `store`. With `signingKeys`, ID cookies also
@@ -49,13 +55,23 @@ public struct SessionEngine: Sendable {
         signingKeys: KeyRing? = nil,
         configuration: SessionConfiguration = SessionConfiguration(),
         logger: Logger = Logger(label: "SessionKit"),
-        clock: @escaping @Sendable () -> Int64 = SessionClock.system
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        observability: SessionObservability = SessionObservability()
     ) {
-        self.init(storage: .server(store), idSigner: signingKeys.map(SessionIDSigner.init(keys:)), configuration: configuration, logger: logger, clock: clock)
+        self.init(storage: .server(store), idSigner: signingKeys.map(SessionIDSigner.init(keys:)), configuration: configuration, logger: logger, clock: clock, observability: observability)
     }
 
-    public init(storage: Storage, idSigner: SessionIDSigner? = nil, configuration: SessionConfiguration, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    /// An engine for `storage`; metrics and spans go where `observability` says (by default the
+    /// process-wide `MetricsSystem` and `InstrumentationSystem`).
+    public init(
+        storage: Storage, idSigner: SessionIDSigner? = nil, configuration: SessionConfiguration, logger: Logger,
+        clock: @escaping @Sendable () -> Int64, observability: SessionObservability = SessionObservability()
+    ) {
         self.storage = storage
+        switch storage {
+        case .cookie: self.instruments = SessionInstruments(observability: observability, store: nil)
+        case .server(let store): self.instruments = SessionInstruments(observability: observability, store: store)
+        }
         self.idSigner = idSigner
         self.configuration = configuration
         self.logger = logger
@@ -66,11 +82,24 @@ public struct SessionEngine: Sendable {
     /// The session a request carries, or a new empty session. A bad cookie is never an error: it
     /// is logged (without its value) and ignored. Throws ``SessionError/Code/storeUnavailable``
     /// only when a store fails and ``SessionConfiguration/storeFailurePolicy`` says to fail closed.
-    public func load(from cookies: RequestCookies, client: SessionClientInfo = SessionClientInfo()) async throws -> Session {
+    ///
+    /// The engine logs through `logger` when given one, such as the request's logger of a web
+    /// framework, so that its lines carry the request's metadata (its ID); otherwise through the
+    /// logger it was made with.
+    public func load(from cookies: RequestCookies, client: SessionClientInfo = SessionClientInfo(), logger: Logger? = nil) async throws -> Session {
+        let engine = logging(to: logger)
         switch storage {
-        case .cookie(let codec): return loadCookie(from: cookies, codec: codec)
-        case .server(let store): return try await loadServer(from: cookies, store: store, client: client)
+        case .cookie(let codec): return engine.loadCookie(from: cookies, codec: codec)
+        case .server(let store): return try await engine.loadServer(from: cookies, store: store, client: client)
         }
+    }
+
+    /// This engine, logging through `logger` when one is given.
+    private func logging(to logger: Logger?) -> SessionEngine {
+        guard let logger else { return self }
+        var engine = self
+        engine.logger = logger
+        return engine
     }
 
     /// What to add to the response for `session` after a handler answered `status`: the
@@ -78,12 +107,14 @@ public struct SessionEngine: Sendable {
     /// sets the cookie needs (``SessionCommit/cacheControl``). Throws
     /// ``SessionError/Code/cookieTooLarge`` when the session does not fit in a cookie and
     /// ``SessionError/Code/storeUnavailable`` when the store fails (no cookie is sent then for an
-    /// ID that was not stored).
-    public func commit(_ session: Session, status: Int = 200) async throws -> SessionCommit {
+    /// ID that was not stored). Logs through `logger` when given one (as
+    /// ``load(from:client:logger:)`` does).
+    public func commit(_ session: Session, status: Int = 200, logger: Logger? = nil) async throws -> SessionCommit {
+        let engine = logging(to: logger)
         var commit: SessionCommit
         switch storage {
-        case .cookie(let codec): commit = try commitCookie(session, status: status, codec: codec)
-        case .server(let store): commit = try await commitServer(session, status: status, store: store)
+        case .cookie(let codec): commit = try engine.commitCookie(session, status: status, codec: codec)
+        case .server(let store): commit = try await engine.commitServer(session, status: status, store: store)
         }
         commit.cacheControl = Self.cacheControl(commit.setCookies, session: session)
         return commit
@@ -127,6 +158,8 @@ public struct SessionEngine: Sendable {
             case .rejected(let reason):
                 rejected += 1
                 reasons.insert(reason)
+                instruments.reject(reason.rawValue)
+                if reason == .expired { instruments.expired.increment() }
             }
         }
         return Session()
@@ -141,6 +174,7 @@ public struct SessionEngine: Sendable {
             if snapshot.modified {
                 commit.setCookies.append(deletionCookie())
                 commit.varyCookie = true
+                if session.loaded != nil { instruments.invalidated.increment() }
             }
             return commit
         }
@@ -164,6 +198,12 @@ public struct SessionEngine: Sendable {
         }
         commit.setCookies.append(try sessionCookie(value: value, expires: permanent ? now + configuration.permanentLifetime : nil))
         commit.varyCookie = true
+        if session.loaded == nil {
+            instruments.created.increment()
+        } else if snapshot.regenerateRequested {
+            instruments.regenerated.increment()
+        }
+        if session.needsReissue { instruments.keyRotationReissues.increment() }
         return commit
     }
 
