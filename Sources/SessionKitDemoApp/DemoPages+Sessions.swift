@@ -7,8 +7,8 @@ import SessionKitHummingbird
 /// "sign out this device" and "sign out everywhere else". Sessions are named by their store key, a
 /// hash of the ID: showing it reveals nothing that could be used as a cookie.
 extension DemoPages {
-    func addSessionRoutes(to router: Router<Context>) {
-        router.get("/app/sessions") { _, context in
+    func addSessionRoutes(to routes: DemoRoutes) {
+        routes.reads.get("/app/sessions") { _, context in
             guard let store else {
                 return page("sessions", title: "Active sessions", context: context, values: ["unavailable": true])
             }
@@ -26,7 +26,7 @@ extension DemoPages {
             }
             return page("sessions", title: "Active sessions", context: context, values: ["sessions": rows, "count": rows.count])
         }
-        router.post("/app/sessions/revoke") { request, context in
+        routes.changes.post("/app/sessions/revoke") { request, context in
             guard let store, let user = context.session[.userID] else { return Response.redirect(to: "/app/login", type: .normal) }
             let handle = try await DemoForm(request: request)["session"] ?? ""
             // Only a session of this user can be signed out, whatever handle was posted.
@@ -41,7 +41,7 @@ extension DemoPages {
             context.session.flash("Signed out that device.", category: "success")
             return Response.redirect(to: "/app/sessions", type: .normal)
         }
-        router.post("/app/sessions/revoke-others") { _, context in
+        routes.changes.post("/app/sessions/revoke-others") { _, context in
             guard let store, let user = context.session[.userID] else { return Response.redirect(to: "/app/login", type: .normal) }
             let count = try await store.revokeSessions(ofUser: user, except: context.session.storageKey)
             context.session.flash("Signed out \(count) other session\(count == 1 ? "" : "s").", category: "success")

@@ -19,7 +19,16 @@ struct DemoPages: Sendable {
     /// The most of one item a cart holds.
     static let maximumQuantity = 1000
 
-    func addRoutes(to router: Router<Context>) {
+    /// The pages (`routes.reads`) and their forms' POSTs (`routes.changes`, refused cross-site).
+    func addRoutes(to routes: DemoRoutes) {
+        let router = routes.reads
+        router.get("/app/demo.css") { _, _ in
+            // The pages' CSS as a file: the Content-Security-Policy allows no inline style or script.
+            var headers = HTTPFields()
+            headers[.contentType] = "text/css; charset=utf-8"
+            headers[.cacheControl] = "public, max-age=3600"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: DemoTemplates.css)))
+        }
         router.get("/app") { _, context in
             let session = context.session
             let visits = session.get("visits", default: 0).addingReportingOverflow(1).partialValue
@@ -30,7 +39,7 @@ struct DemoPages: Sendable {
         router.get("/app/login") { _, context in
             page("login", title: "Log in", context: context)
         }
-        router.post("/app/login") { request, context in
+        routes.changes.post("/app/login") { request, context in
             let form = try await DemoForm(request: request)
             let username = (form["username"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !username.isEmpty, username.count <= 64 else {
@@ -45,7 +54,7 @@ struct DemoPages: Sendable {
             session.flash("Welcome, \(username)! You are logged in.", category: "success")
             return Response.redirect(to: "/app", type: .normal)
         }
-        router.post("/app/logout") { _, context in
+        routes.changes.post("/app/logout") { _, context in
             let session = context.session
             let name = session["username", as: String.self]
             session.clear()
@@ -53,13 +62,13 @@ struct DemoPages: Sendable {
             session.flash(name.map { "Goodbye, \($0). You are logged out." } ?? "You are logged out.", category: "success")
             return Response.redirect(to: "/app", type: .normal)
         }
-        addSessionRoutes(to: router)
+        addSessionRoutes(to: routes)
         router.get("/app/cart") { _, context in
             let cart = try Self.cart(context.session)
             let items = cart.keys.sorted().map { ["name": $0, "quantity": String(cart[$0] ?? 0)] }
             return page("cart", title: "Cart", context: context, values: ["items": items, "hasItems": !items.isEmpty, "catalog": Self.catalog])
         }
-        router.post("/app/cart/add") { request, context in
+        routes.changes.post("/app/cart/add") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
             guard Self.catalog.contains(item) else { throw HTTPError(.badRequest, message: "unknown item") }
             // An atomic per-key operation: concurrent additions to one cart, on any app server of a
@@ -71,7 +80,7 @@ struct DemoPages: Sendable {
             context.session.flash("Added one \(item).", category: "success")
             return Response.redirect(to: "/app/cart", type: .normal)
         }
-        router.post("/app/cart/remove") { request, context in
+        routes.changes.post("/app/cart/remove") { request, context in
             let item = try await DemoForm(request: request)["item"] ?? ""
             if try Self.cart(context.session)[item] != nil {
                 context.session.incrementField(item, by: -1, in: Self.cartKey.name)   // removed at 0

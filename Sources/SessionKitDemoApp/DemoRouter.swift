@@ -24,9 +24,16 @@ public enum DemoRouter {
         observability: SessionObservability = SessionObservability()
     ) throws -> Router<Context> {
         let router = Router(context: Context.self)
-        router.add(middleware: try sessionMiddleware(options: options, store: store, logger: logger, observability: observability))
-        addTutorialRoutes(to: router, namesTheUser: store != nil && !options.flaskCompatible)
-        DemoPages(pages: try DemoTemplates.library(), store: store, clock: options.clock).addRoutes(to: router)
+        // Security headers on every response, 404s and refusals included.
+        router.add(middleware: DemoSecurityHeaders<Context>())
+        let sessions = try sessionMiddleware(options: options, store: store, logger: logger, observability: observability)
+        let routes = DemoRoutes(
+            reads: router.group().add(middleware: sessions),
+            // Requests that change state: a cross-site one is refused before the session is loaded.
+            changes: router.group().add(middleware: DemoCrossSiteGuard<Context>()).add(middleware: sessions)
+        )
+        addTutorialRoutes(to: routes, namesTheUser: store != nil && !options.flaskCompatible)
+        DemoPages(pages: try DemoTemplates.library(), store: store, clock: options.clock).addRoutes(to: routes)
         return router
     }
 
@@ -51,16 +58,20 @@ public enum DemoRouter {
         )
     }
 
-    /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body.
+    /// The route contract of Flask's reference app (`flask_ref_app.py`), body for body, except
+    /// that what a route echoes is HTML-escaped (as `markupsafe.escape` does in Flask), since the
+    /// bodies are `text/html`. The routes that write the session or a cookie are in `routes.changes`
+    /// (refused when cross-site), the others in `routes.reads`.
     /// `namesTheUser`: with server-side sessions `POST /login` also sets the session's user
     /// (`_user_id`), so the engine gives the session a new ID at login.
-    static func addTutorialRoutes(to router: Router<Context>, namesTheUser: Bool = false) {
+    static func addTutorialRoutes(to routes: DemoRoutes, namesTheUser: Bool = false) {
+        let router = routes.changes
         router.get("/") { request, context in
             context.session["username"] = DemoQuery(request)["username"] ?? "admin"
             return html("Session set")
         }
-        router.get("/get") { _, context in
-            html(context.session["username", as: String.self] ?? "not set")
+        routes.reads.get("/get") { _, context in
+            html(DemoHTML.escape(context.session["username", as: String.self] ?? "not set"))
         }
         router.get("/delete/") { _, context in
             context.session.remove("username")
@@ -70,7 +81,7 @@ public enum DemoRouter {
             context.session.clear()
             return html("cleared")
         }
-        router.get("/login") { _, _ in
+        routes.reads.get("/login") { _, _ in
             html(#"<form method="post"><input name="username"><input type="submit" value="Login"></form>"#)
         }
         router.post("/login") { request, context in
@@ -84,7 +95,7 @@ public enum DemoRouter {
                 context.session[.userID] = username
             }
             context.session.isPermanent = true
-            return html("logged in as \(username)")
+            return html("logged in as \(DemoHTML.escape(username))")
         }
         router.get("/counter") { _, context in
             let n = DemoCounter.increment(context.session.flaskValue("n"))
@@ -109,15 +120,15 @@ public enum DemoRouter {
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
             return response
         }
-        router.get("/cookie/get") { request, _ in
+        routes.reads.get("/cookie/get") { request, _ in
             let cookies = RequestCookies(headers: request.headers[values: .cookie], decoding: .werkzeug)
-            return html(cookies.first("user") ?? "no cookie")
+            return html(DemoHTML.escape(cookies.first("user") ?? "no cookie"))
         }
         router.get("/typed/set") { _, context in
             context.session.setFlaskValue(DemoTypedValue.value, for: "typed")
             return html("typed set")
         }
-        router.get("/typed/get") { _, context in
+        routes.reads.get("/typed/get") { _, context in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             let body = DemoTypedValue.describe(context.session.flaskValue("typed"))

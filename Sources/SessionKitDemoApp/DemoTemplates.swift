@@ -12,13 +12,9 @@ enum DemoTemplates {
         return library
     }
 
-    static let layout = """
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <title>{{title}} · SessionKit demo</title>
-    <style>
+    /// The pages' style sheet, served at `/app/demo.css` (the Content-Security-Policy allows no
+    /// inline style).
+    static let css = """
     body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
     nav { display: flex; gap: 1rem; align-items: center; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
     nav .who { margin-left: auto; color: #555; }
@@ -26,7 +22,18 @@ enum DemoTemplates {
     .flash.success { background: #e6f6e6; } .flash.error { background: #fbe9e9; }
     table { border-collapse: collapse; } td, th { padding: .25rem .75rem; border-bottom: 1px solid #eee; text-align: left; }
     form.inline { display: inline; } button { cursor: pointer; }
-    </style>
+
+    """
+
+    /// Every value is escaped (`{{name}}`); the one triple mustache, `{{{content}}}`, is a page
+    /// these templates rendered (and escaped) first.
+    static let layout = """
+    <!doctype html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <title>{{title}} · SessionKit demo</title>
+    <link rel="stylesheet" href="/app/demo.css">
     </head>
     <body>
     <nav><a href="/app">Home</a> <a href="/app/cart">Cart</a>{{#username}} <a href="/app/sessions">Sessions</a>{{/username}}{{#username}}<span class="who">Signed in as <strong id="who">{{username}}</strong></span> <form class="inline" method="post" action="/app/logout"><button id="logout" type="submit">Log out</button></form>{{/username}}{{^username}}<span class="who"><a id="login-link" href="/app/login">Log in</a></span>{{/username}}</nav>
