@@ -67,7 +67,7 @@ struct CommandLineStore {
                 store = CommandLineStore(kind: .redis(RedisSessionStore(configuration: configuration, logger: logger)))
             } else if argument.hasPrefix("postgres://") || argument.hasPrefix("postgresql://") {
                 let url = try PostgresConnectionURL(argument, passwordEnvironmentVariable: passwordVariable, environment: environment)
-                store = CommandLineStore(kind: .postgres(try PostgresSessionStore(url: url, logger: logger)))
+                store = CommandLineStore(kind: .postgres(try PostgresSessionStore(url: url, configuration: .init(connectionTimeout: .seconds(15)), logger: logger)))
             } else {
                 throw ValidationError("--store must be sqlite:PATH, redis://…, rediss://… or postgres://… (the memory store lives inside its server process)")
             }

@@ -52,7 +52,7 @@ struct SessionsToolNetworkStoreTests {
     @Test(.enabled(if: postgresURL != nil, "SESSIONKIT_POSTGRES_URL is not set: scripts/test starts a PostgreSQL"))
     func postgres() async throws {
         let url = try #require(Self.postgresURL)
-        let store = try PostgresSessionStore(url: PostgresConnectionURL(url))
+        let store = try PostgresSessionStore(url: PostgresConnectionURL(url), configuration: .init(connectionTimeout: .seconds(30)))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             defer { group.cancelAll() }

@@ -147,7 +147,7 @@ struct PostgresConnectionURLServerTests {
                     #expect(message.contains("permission denied") && message.contains("GRANT CREATE ON DATABASE"), "unclear: \(message)")
 
                     // `public`: on PostgreSQL 15 only the database owner may create there.
-                    let publicStore = PostgresSessionStore(client: limited.client, configuration: .init(runsClient: false))
+                    let publicStore = PostgresSessionStore(client: limited.client, configuration: .init(connectionTimeout: .seconds(30), runsClient: false))
                     let publicError = await #expect(throws: SessionStoreError.self) { try await publicStore.migrate() }
                     let publicMessage = publicError?.message ?? ""
                     #expect(publicMessage.contains("the role '\(role)' may not create tables in schema 'public'"), "unclear: \(publicMessage)")

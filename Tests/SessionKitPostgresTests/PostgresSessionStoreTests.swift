@@ -161,7 +161,7 @@ struct PostgresSessionStoreTests {
                 group.addTask { await otherClient.run() }
                 defer { group.cancelAll() }
                 let a = database.makeStore(schema: schema)
-                let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, runsClient: false))
+                let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, connectionTimeout: .seconds(30), runsClient: false))   // patient: a hang detector under the parallel suite
                 let key = SessionID().storageKey
                 let now = systemSessionClock()
                 try await a.create(key, Self.session(now, user: "alice"))
