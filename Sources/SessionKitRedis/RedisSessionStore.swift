@@ -214,13 +214,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             Self.appendValues(values, to: &arguments)
         case .update(let set, let remove):
             arguments.append("u")
-            if let value = set[StoredSession.userIDKey] {
-                Self.appendOptional(StoredSession.userID(from: value), to: &arguments)
-            } else if remove.contains(StoredSession.userIDKey) {
-                Self.appendOptional(nil, to: &arguments)
-            } else {
-                arguments.append("-")
-            }
+            Self.appendUserChange(set: set, remove: remove, to: &arguments)
             Self.appendValues(set, to: &arguments)
             for name in remove where set[name] == nil {
                 arguments.append(prefix: "v:", name.utf8)
@@ -228,13 +222,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         case .updateApplying(let set, let remove, let operations):
             try SessionOperationWire.check(operations)
             arguments.append("o")
-            if let value = set[StoredSession.userIDKey] {
-                Self.appendOptional(StoredSession.userID(from: value), to: &arguments)
-            } else if remove.contains(StoredSession.userIDKey) {
-                Self.appendOptional(nil, to: &arguments)
-            } else {
-                arguments.append("-")
-            }
+            Self.appendUserChange(set: set, remove: remove, to: &arguments)
             Self.appendValues(set, to: &arguments)
             let removed = remove.filter { set[$0] == nil }
             arguments.append(Int64(removed.count))
@@ -251,6 +239,18 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             }
         }
         return try await evaluate(.apply, keys: sessionKeys(key, user: user), arguments) == 1
+    }
+
+    /// The apply script's user argument for a delta: the new user (`1`+ID), none (`0`) when the
+    /// delta removes it, or `-` when the delta leaves it alone.
+    private static func appendUserChange(set: [String: SessionValue], remove: Set<String>, to arguments: inout RedisCommand) {
+        if let value = set[StoredSession.userIDKey] {
+            appendOptional(StoredSession.userID(from: value), to: &arguments)
+        } else if remove.contains(StoredSession.userIDKey) {
+            appendOptional(nil, to: &arguments)
+        } else {
+            arguments.append("-")
+        }
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
