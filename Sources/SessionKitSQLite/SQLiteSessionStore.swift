@@ -380,27 +380,20 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
             userID = .some(StoredSession.userID(from: values[StoredSession.userIDKey]))
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             sql = Self.touchSQL
-        case .update(let set, let remove):
-            data = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
-            if let value = set[StoredSession.userIDKey] {
-                sql = Self.mergeSettingUserSQL
-                userID = .some(StoredSession.userID(from: value))
-            } else if remove.contains(StoredSession.userIDKey) {
-                sql = Self.mergeClearingUserSQL
-            } else {
-                sql = Self.mergeSQL
+        case .update(let set, let remove), .updateApplying(let set, let remove, operations: _):
+            if case .updateApplying(_, _, let list) = delta {
+                try SessionOperationWire.check(list)
+                operations = SessionOperationWire.encode(list)
             }
-        case .updateApplying(let set, let remove, let list):
-            try SessionOperationWire.check(list)
+            let operates = operations != nil
             data = SessionRecordCoding.encode(set, trailer: remove.map { $0 })
-            operations = SessionOperationWire.encode(list)
             if let value = set[StoredSession.userIDKey] {
-                sql = Self.operateSettingUserSQL
+                sql = operates ? Self.operateSettingUserSQL : Self.mergeSettingUserSQL
                 userID = .some(StoredSession.userID(from: value))
             } else if remove.contains(StoredSession.userIDKey) {
-                sql = Self.operateClearingUserSQL
+                sql = operates ? Self.operateClearingUserSQL : Self.mergeClearingUserSQL
             } else {
-                sql = Self.operateSQL
+                sql = operates ? Self.operateSQL : Self.mergeSQL
             }
         }
         return try await write { [data, userID, operations] connection in
