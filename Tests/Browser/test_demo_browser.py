@@ -24,10 +24,10 @@ os.environ.pop("SE_CHROMEDRIVER", None)  # it silently overrides the driver path
 os.environ["SE_OFFLINE"] = "true"        # never let Selenium Manager go online
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (NoSuchElementException,  # noqa: E402
+                                        TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -71,23 +71,38 @@ class Browser:
         service = Service(executable_path=CHROMEDRIVER, env=env, log_output=str(home / "chromedriver.log"))
         self.driver = webdriver.Chrome(service=service, options=opts)
         self.driver.set_page_load_timeout(30)
+        self.marker = 0
 
     def open(self, path: str):
         self.driver.get(self.base + path)
 
     def wait(self, cond, what: str, timeout: float = 10):
         try:
-            return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)) \
+            return WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)) \
                 .until(lambda d: cond())
         except Exception as e:
             raise AssertionError(f"waiting for {what}: {e!r}; page:\n{self.driver.page_source[:3000]}") from None
 
     def click_and_load(self, element):
         """Clicks a submit button and waits until the next page has replaced this one."""
-        old = self.find("html")
+        # A marker on this document's window: the next page has none. (Selenium's staleness_of
+        # asks the old element and, in Chromium 156, sometimes gets "Node with given id does not
+        # belong to the document" instead of a stale-element error while the page is replaced.)
+        self.marker += 1
+        self.driver.execute_script("window.__sessionkitPage = arguments[0];", self.marker)
         element.click()
-        WebDriverWait(self.driver, 15).until(EC.staleness_of(old))
-        self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete", "page load")
+
+        def next_page_loaded(driver):
+            try:
+                return driver.execute_script(
+                    "return window.__sessionkitPage === undefined && document.readyState === 'complete';")
+            except WebDriverException:
+                return False  # between documents: ask again
+        try:
+            WebDriverWait(self.driver, 15).until(next_page_loaded)
+        except TimeoutException:
+            raise AssertionError(f"the page did not change after the click; page:\n"
+                                 f"{self.driver.page_source[:3000]}") from None
 
     def find(self, css: str):
         return self.driver.find_element(By.CSS_SELECTOR, css)
