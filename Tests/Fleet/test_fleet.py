@@ -287,6 +287,66 @@ def test_kill_one_instance_under_load(fleet, cookie_name, check):
         assert_logged_in_everywhere(fleet, b, users[b.name], check)
 
 
+def test_kill_one_instance_during_writes(fleet, cookie_name, check):
+    """`kill -9` of one demo process while six logged-in clients add to their carts (POST, which nginx
+    does not resend once an instance has it): only the additions the dead instance held when it died
+    may fail (a 502 naming it, at most one a client), and each cart holds every addition that was
+    answered 2xx/3xx, plus at most the failed ones (an instance may die after its write and before
+    its answer). No session is lost; the other instances keep taking writes."""
+    clients = logged_in_clients(fleet, 6, "killw")
+    users = {b.name: b.get("/app").who for b in clients}
+    victim = fleet.instances[2]
+    sessions_before = fleet.count_sessions()
+    deadline = time.monotonic() + 4.0
+
+    def adds(index: int) -> list[Answer]:
+        browser, out = clients[index], []
+        while time.monotonic() < deadline and len(out) < 150:
+            out.append(send("POST", fleet.url + "/app/cart/add", browser.cookie, {"item": "pear"}, browser.user_agent))
+        return out
+
+    with ThreadPoolExecutor(max_workers=1) as killer:
+        def kill_later():
+            time.sleep(1.0)
+            os.kill(victim.pid, signal.SIGKILL)
+            return time.monotonic()
+        killed = killer.submit(kill_later)
+        with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+            per_client = list(pool.map(adds, range(len(clients))))
+        killed_at = killed.result()
+    try:
+        answers = [a for out in per_client for a in out]
+        after_kill = [a for a in answers if a.started > killed_at]
+        check(len(answers) >= 60 and len(after_kill) >= 20,
+              f"too little load to prove anything: {len(answers)} additions, {len(after_kill)} after the kill")
+        failed = [a for a in answers if a.error or not (200 <= a.status < 400)]
+        print(f"[kill during writes] {len(answers)} additions, {len(after_kill)} after the kill, {len(failed)} failed")
+        not_victims = [a for a in failed if a.error or a.status not in (502, 504) or victim.addr not in a.upstream_chain]
+        check(not not_victims, f"{len(not_victims)} additions failed other than on the killed instance {victim.addr}:\n"
+              + "\n".join(a.describe() for a in not_victims[:5]))
+        check(len(failed) <= len(clients), f"{len(failed)} additions failed around the kill (at most one in flight a client):\n"
+              + "\n".join(a.describe() for a in failed[:8]))
+        served_after = {a.upstream for a in after_kill if a.status and 200 <= a.status < 400}
+        check(served_after == fleet.upstreams - {victim.addr},
+              f"the other instances did not both keep taking writes after the kill: {sorted(served_after)}")
+        for browser, out in zip(clients, per_client):
+            changed = session_cookie_changes(out, cookie_name, browser.jar[cookie_name])
+            check(not changed, f"an addition around the kill changed a session cookie: {changed[:1]}")
+            ok = sum(1 for a in out if not a.error and 200 <= a.status < 400)
+            lost_or_not = sum(1 for a in out if a.error or not (200 <= a.status < 400))
+            cart = browser.get("/app/cart")
+            pears = cart.cart().get("pear", 0)
+            check(ok <= pears <= ok + lost_or_not,
+                  f"{browser.name}: {ok} additions answered 2xx/3xx and {lost_or_not} failed, but the cart holds {pears} pears")
+            check(cart.who == users[browser.name], f"{browser.name} lost its session after the kill: {cart.describe()}")
+        check(fleet.count_sessions() == sessions_before,
+              f"sessions in the store: {sessions_before} before the kill, {fleet.count_sessions()} after")
+    finally:
+        fleet.instance_start(victim.index)
+    for b in clients:
+        assert_logged_in_everywhere(fleet, b, users[b.name], check)
+
+
 def through_every_instance_alive(fleet: Fleet, browser: Browser, exclude) -> list[Answer]:
     """GET /app through the balancer (six times: every live instance twice) and from each live
     instance directly, while `exclude` is dead."""
