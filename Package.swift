@@ -20,6 +20,8 @@ let swiftSettings: [SwiftSetting] = [
 
 var products: [Product] = [
     .library(name: "SessionKit", targets: ["SessionKit"]),
+    // For store authors and tests: the store contract, a fault-injecting store, cookie-jar helpers.
+    .library(name: "SessionKitTesting", targets: ["SessionKitTesting"]),
 ]
 var dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
@@ -45,7 +47,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .target(
-        name: "SessionKitStoreContract",
+        name: "SessionKitTesting",
         dependencies: ["SessionKit"],
         swiftSettings: swiftSettings
     ),
@@ -53,7 +55,7 @@ var targets: [Target] = [
         name: "SessionKitTests",
         dependencies: [
             "SessionKit",
-            "SessionKitStoreContract",
+            "SessionKitTesting",
             .product(name: "MetricsTestKit", package: "swift-metrics"),
             .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
         ],
@@ -88,7 +90,7 @@ if withSQLite {
         ),
         .testTarget(
             name: "SessionKitSQLiteTests",
-            dependencies: ["SessionKitSQLite", "SessionKitStoreContract"],
+            dependencies: ["SessionKitSQLite", "SessionKitTesting"],
             swiftSettings: swiftSettings
         ),
     ]
@@ -108,7 +110,7 @@ if withPostgres {
         ),
         .testTarget(
             name: "SessionKitPostgresTests",
-            dependencies: ["SessionKitPostgres", "SessionKitStoreContract"],
+            dependencies: ["SessionKitPostgres", "SessionKitTesting"],
             swiftSettings: swiftSettings
         ),
     ]
@@ -132,7 +134,7 @@ if withRedis {
             name: "SessionKitRedisTests",
             dependencies: [
                 "SessionKitRedis",
-                "SessionKitStoreContract",
+                "SessionKitTesting",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -239,6 +241,7 @@ if withEverything {
             dependencies: [
                 "SessionKitHummingbird",
                 "SessionKitHummingbirdTesting",
+                "SessionKitTesting",
                 "SessionKitDemoApp",
                 "SessionKitSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -254,6 +257,7 @@ if withEverything {
                 "SessionKitHummingbird",
                 "SessionKitHummingbirdAuth",
                 "SessionKitHummingbirdTesting",
+                "SessionKitTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -7,6 +7,7 @@ import SessionKit
 import SessionKitHummingbird
 import SessionKitHummingbirdAuth
 import SessionKitHummingbirdTesting
+import SessionKitTesting
 import Synchronization
 import Testing
 

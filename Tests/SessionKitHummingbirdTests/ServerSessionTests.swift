@@ -7,6 +7,7 @@ import SessionKit
 import SessionKitHummingbird
 import SessionKitHummingbirdTesting
 import SessionKitSQLite
+import SessionKitTesting
 import Testing
 
 /// Server-side sessions end to end: strict IDs, no adoption, no writes for reads, deltas,

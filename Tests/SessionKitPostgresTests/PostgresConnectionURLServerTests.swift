@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 @testable import SessionKit
 @testable import SessionKitPostgres
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 /// ``PostgresConnectionURL`` against the real test server: TLS with `sslmode=require` (the whole

@@ -1,7 +1,7 @@
 import Foundation
 import SessionKit
 import SessionKitPostgres
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 /// Quick throughput numbers against the server in `SESSIONKIT_POSTGRES_URL`, off by default

@@ -4,7 +4,7 @@ import PostgresNIO
 import ServiceLifecycle
 @testable import SessionKit
 import SessionKitPostgres
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 @Suite("PostgresSessionStore", .enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason))

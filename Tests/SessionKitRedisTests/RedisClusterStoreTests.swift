@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import SessionKit
 import SessionKitRedis
-import SessionKitStoreContract
+import SessionKitTesting
 import Synchronization
 import Testing
 

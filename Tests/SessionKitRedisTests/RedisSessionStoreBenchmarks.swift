@@ -1,7 +1,7 @@
 import Foundation
 import SessionKit
 import SessionKitRedis
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 /// Quick throughput numbers against the test server, off by default (timing assertions would flake):

@@ -5,7 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import SessionKit
 import SessionKitRedis
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 @Suite("RedisSessionStore", RedisTestServer.enabled)

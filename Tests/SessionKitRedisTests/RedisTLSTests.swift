@@ -4,7 +4,7 @@ import NIOPosix
 import NIOSSL
 import SessionKit
 import SessionKitRedis
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 /// The store over TLS against the test server's TLS port (`scripts/redis-server start` makes a

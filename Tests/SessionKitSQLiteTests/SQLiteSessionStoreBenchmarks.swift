@@ -2,7 +2,7 @@ import Foundation
 import SQLiteNIO
 import SessionKit
 import SessionKitSQLite
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 
 /// Quick throughput numbers, off by default (timing assertions would flake):

@@ -4,7 +4,7 @@ import SQLiteNIO
 import ServiceLifecycle
 import SessionKit
 import SessionKitSQLite
-import SessionKitStoreContract
+import SessionKitTesting
 import Synchronization
 import Testing
 

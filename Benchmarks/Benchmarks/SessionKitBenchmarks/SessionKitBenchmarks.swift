@@ -197,11 +197,6 @@ func sessionBenchmarks() {
             warm["counter"] = n
         }
     }
-    Benchmark("Session snapshot + delta") { benchmark in
-        for _ in benchmark.scaledIterations {
-            blackHole(warm.snapshot().delta)
-        }
-    }
 }
 
 // MARK: - Stores

@@ -9,7 +9,7 @@ import Foundation
 /// let now = Date()
 /// jar.receive(setCookie: "id=abc; Path=/; HttpOnly", from: URL(string: "https://example.com/login")!, now: now)
 /// jar.cookieHeader(for: URL(string: "https://example.com/account")!, now: now) // "id=abc"
-/// jar["id"]?.value                                                              // "abc"
+/// jar.cookies(named: "id").first?.value                                        // "abc"
 /// ```
 ///
 /// What it applies:
@@ -31,7 +31,7 @@ public struct CookieJar: Sendable, Hashable {
     /// A stored cookie, as the jar keeps it (RFC 6265bis section 5.7).
     ///
     /// ```swift
-    /// if let session = jar["session"] { print(session.domain, session.path, session.expiry ?? "session cookie") }
+    /// if let session = jar.cookies(named: "session").first { print(session.domain, session.path, session.expiry ?? "session cookie") }
     /// ```
     public struct Cookie: Sendable, Hashable {
         public var name: String
@@ -58,9 +58,6 @@ public struct CookieJar: Sendable, Hashable {
 
     /// Every stored cookie, expired ones included until the next `receive` or `removeExpired`.
     public var all: [Cookie] { storage }
-
-    /// The first stored cookie with that name (for tests).
-    public subscript(name: String) -> Cookie? { storage.first { $0.name == name } }
 
     /// Every stored cookie with that name.
     public func cookies(named name: String) -> [Cookie] { storage.filter { $0.name == name } }

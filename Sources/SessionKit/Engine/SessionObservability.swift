@@ -54,9 +54,10 @@ public struct SessionObservability: Sendable {
     /// The name metrics and spans give a store: its type's name, lowercased, without a
     /// `SessionStore` suffix or generic arguments (`MemorySessionStore` is `memory`,
     /// `SQLiteSessionStore` `sqlite`, `PostgresSessionStore` `postgres`, `RedisSessionStore`
-    /// `redis`); a ``FaultInjectingSessionStore`` is named after the store it wraps.
+    /// `redis`); a store that wraps another (such as SessionKitTesting's fault-injecting store) is
+    /// named after the store it wraps.
     public static func storeKind(of store: any SessionStore) -> String {
-        if let wrapper = store as? FaultInjectingSessionStore { return storeKind(of: wrapper.base) }
+        if let wrapper = store as? any WrappingSessionStore { return storeKind(of: wrapper.wrappedStore) }
         var name = String(describing: type(of: store))
         if let generic = name.firstIndex(of: "<") { name = String(name[..<generic]) }
         if let dot = name.lastIndex(of: ".") { name = String(name[name.index(after: dot)...]) }

@@ -37,9 +37,9 @@ public final class Session: Sendable {
 
     private let state: Mutex<State>
     /// What was loaded: issue time and deadline of the cookie, if any.
-    public let loaded: SessionData?
+    package let loaded: SessionData?
     /// Set by the engine when the session was accepted under an older key and must be re-issued.
-    public let needsReissue: Bool
+    package let needsReissue: Bool
     /// For a server-side session loaded from a store: its ID and stored record.
     let origin: ServerSessionOrigin?
     /// The store failed while loading and the engine continued anonymously: commit writes nothing,
@@ -53,8 +53,18 @@ public final class Session: Sendable {
         self.init(data: nil, needsReissue: false)
     }
 
-    /// A session holding loaded data (`nil`: a new session).
-    public convenience init(data: SessionData?, needsReissue: Bool = false) {
+    /// A session holding loaded data (`nil`: a new session), for instance to unit-test a handler.
+    ///
+    /// ```swift
+    /// let session = Session(data: SessionData(values: ["username": try SessionValue(encoding: "alice")]))
+    /// #expect(session["username", as: String.self] == "alice")
+    /// ```
+    public convenience init(data: SessionData?) {
+        self.init(data: data, needsReissue: false)
+    }
+
+    /// A session holding loaded data that the engine must re-issue (accepted under an older key).
+    package convenience init(data: SessionData?, needsReissue: Bool) {
         self.init(data: data, needsReissue: needsReissue, origin: nil, loadFailed: false, client: SessionClientInfo())
     }
 
@@ -230,7 +240,7 @@ public final class Session: Sendable {
     }
 
     /// Stores a value in its stored form.
-    public func setRawValue(_ value: SessionValue, for key: String) {
+    package func setRawValue(_ value: SessionValue, for key: String) {
         store(key, value, decoded: nil)
     }
 
@@ -375,12 +385,12 @@ public final class Session: Sendable {
     /// Whether the request arrived without a valid session.
     public var isNew: Bool { state.withLock { $0.isNew } }
     /// Whether ``regenerateID()`` was called.
-    public var regenerateRequested: Bool { state.withLock { $0.regenerateRequested } }
+    package var regenerateRequested: Bool { state.withLock { $0.regenerateRequested } }
     /// Whether ``invalidate()`` was called.
-    public var invalidateRequested: Bool { state.withLock { $0.invalidateRequested } }
+    package var invalidateRequested: Bool { state.withLock { $0.invalidateRequested } }
 
     /// The values and the changes made during the request, in one consistent snapshot.
-    public func snapshot() -> SessionSnapshot {
+    package func snapshot() -> SessionSnapshot {
         state.withLock { state in
             SessionSnapshot(
                 values: state.values,
@@ -403,27 +413,29 @@ public final class Session: Sendable {
 /// let snapshot = session.snapshot()
 /// if snapshot.modified { /* encode snapshot.values */ }
 /// ```
-public struct SessionSnapshot: Sendable {
-    public var values: [String: SessionValue]
-    public var accessed: Bool
-    public var modified: Bool
-    public var isNew: Bool
+///
+/// The engine's: users read the session itself.
+package struct SessionSnapshot: Sendable {
+    package var values: [String: SessionValue]
+    package var accessed: Bool
+    package var modified: Bool
+    package var isNew: Bool
     /// Every value is to be replaced (after `clear()`, `invalidate()` or `markModified()`).
-    public var replacedAll: Bool
+    package var replacedAll: Bool
     /// Keys set or removed during the request.
-    public var changedKeys: Set<String>
-    public var regenerateRequested: Bool
-    public var invalidateRequested: Bool
+    package var changedKeys: Set<String>
+    package var regenerateRequested: Bool
+    package var invalidateRequested: Bool
     /// Atomic operations for the store to apply in place, in order (on keys not in ``changedKeys``).
-    public var operations: [SessionOperation] = []
+    package var operations: [SessionOperation] = []
 
     /// Whether the session is permanent.
-    public var isPermanent: Bool {
+    package var isPermanent: Bool {
         (try? values[Session.permanentKey]?.flaskValue()) == .bool(true)
     }
 
     /// The key-level change for a store: values to set and keys to remove, or a full replacement.
-    public var delta: SessionDelta {
+    package var delta: SessionDelta {
         if replacedAll { return .replaceAll(values) }
         var set: [String: SessionValue] = [:]
         var removed: Set<String> = []

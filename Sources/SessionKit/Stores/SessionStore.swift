@@ -1,5 +1,5 @@
 /// Where server-side sessions live: small enough to implement in an afternoon, and checked by one
-/// shared contract (`SessionKitStoreContract`) that every store runs unchanged.
+/// shared contract (`SessionKitTesting`) that every store runs unchanged.
 ///
 /// Keys are ``SessionStorageKey``s (hashes of session IDs); a store never sees an ID. Times are Unix
 /// seconds of the store's own clock, and a session is expired once `now >= expiresAt`. The rules:

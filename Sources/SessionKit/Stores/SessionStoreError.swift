@@ -24,7 +24,7 @@ public struct SessionStoreError: Error, Sendable, CustomStringConvertible {
         /// A ``SessionOperation`` a store will not apply: one on ``StoredSession/userIDKey``, whose
         /// value the user index follows (assign it instead).
         public static let invalidOperation = Code(.invalidOperation)
-        /// A failure injected by ``FaultInjectingSessionStore``.
+        /// A failure injected by a test store (SessionKitTesting's `FaultInjectingSessionStore`).
         public static let injectedFault = Code(.injectedFault)
 
         public var description: String { base.rawValue }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SessionKit
+import SessionKitTesting
 
 /// The usage examples in the doc comments, so that they stay true.
 @Suite("Cookie doc examples")

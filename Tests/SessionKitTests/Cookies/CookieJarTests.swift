@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SessionKit
+import SessionKitTesting
 
 @Suite("CookieJar")
 struct CookieJarTests {

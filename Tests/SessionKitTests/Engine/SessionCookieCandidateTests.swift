@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import SessionKit
+import SessionKitTesting
 
 /// A request may carry several cookies of the session's name (a parent domain's, an old path's):
 /// by default the engine takes the first that verifies; Flask's defaults take only the first one.

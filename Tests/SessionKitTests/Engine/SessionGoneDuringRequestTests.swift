@@ -1,5 +1,5 @@
 import Logging
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 @testable import SessionKit
 

@@ -3,6 +3,7 @@ import MetricsTestKit
 import Synchronization
 import Testing
 @testable import SessionKit
+import SessionKitTesting
 
 /// The engine's swift-metrics counters and store timers, through a `TestMetrics` factory given to
 /// each engine (no process-wide bootstrap, so tests run in parallel).

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import Tracing
 @testable import SessionKit
+import SessionKitTesting
 
 /// Store operations run in swift-distributed-tracing spans, through an `InMemoryTracer` given to
 /// the engine (no process-wide bootstrap).

@@ -1,6 +1,7 @@
 import Logging
 import Testing
 @testable import SessionKit
+import SessionKitTesting
 
 /// A store outage is a 503 and one log line an operator can act on: it says the store is
 /// unavailable and why, and never holds the session ID.

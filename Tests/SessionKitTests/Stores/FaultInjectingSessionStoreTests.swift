@@ -1,4 +1,4 @@
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 @testable import SessionKit
 
@@ -71,15 +71,16 @@ struct FaultInjectingSessionStoreHoldTests {
         let store = FaultInjectingSessionStore(MemorySessionStore())
         let key = SessionID().storageKey
         let now = systemSessionClock()
-        try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 600))
+        // Deadlines far off: under a loaded parallel run this test has taken over a minute.
+        try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 7200))
         store.hold([.apply])
-        async let applied = store.apply(.update(set: ["a": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 60)
+        async let applied = store.apply(.update(set: ["a": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 3600)
         await store.waitForHeldCalls(1)
         #expect(try await store.load(key)?.values.isEmpty == true)   // not applied yet; loads are not held
         store.release()
         #expect(try await applied)
         #expect(try await store.load(key)?.values.count == 1)
         // Not held any more.
-        #expect(try await store.apply(.replaceAll([:]), to: key, expiresAt: now + 60))
+        #expect(try await store.apply(.replaceAll([:]), to: key, expiresAt: now + 3600))
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SessionKitStoreContract
+import SessionKitTesting
 import Testing
 @testable import SessionKit
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import SessionKitStoreContract
+import SessionKitTesting
 import Synchronization
 import Testing
 @testable import SessionKit

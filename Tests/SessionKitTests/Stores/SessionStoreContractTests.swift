@@ -1,4 +1,4 @@
-import SessionKitStoreContract
+import SessionKitTesting
 import Synchronization
 import Testing
 @testable import SessionKit

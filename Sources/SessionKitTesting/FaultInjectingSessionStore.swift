@@ -1,3 +1,4 @@
+import SessionKit
 import Synchronization
 
 /// A wrapper for tests of failure handling: forwards to another store, but can fail chosen
@@ -21,7 +22,7 @@ import Synchronization
 /// store.release()
 /// #expect(try await applied == false)
 /// ```
-public final class FaultInjectingSessionStore: SessionStore {
+public final class FaultInjectingSessionStore: SessionStore, WrappingSessionStore {
     /// An operation of ``SessionStore``.
     public enum Operation: String, Sendable, Hashable, CaseIterable {
         case load, create, apply, touch, delete, rename, removeExpired
@@ -43,6 +44,7 @@ public final class FaultInjectingSessionStore: SessionStore {
 
     /// The wrapped store.
     public let base: any SessionStore
+    package var wrappedStore: any SessionStore { base }
     /// The error thrown for an injected failure.
     public let error: any Error
     private let state: Mutex<State>
