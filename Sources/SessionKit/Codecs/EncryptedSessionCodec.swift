@@ -5,9 +5,10 @@ import Foundation
 /// ChaCha20-Poly1305), so the browser can neither read nor change it.
 ///
 /// The cookie is `base64url(version ‖ key id ‖ nonce ‖ ciphertext ‖ tag)`. The cookie name and a
-/// purpose are bound in as associated data; issued-at and the absolute deadline are inside the
-/// encrypted payload, so a cookie's `Expires` is never trusted. Printing or dumping a codec shows
-/// its settings and how many keys it holds, never a key.
+/// purpose are bound in as associated data; issued-at, the deadline and the session's first issue
+/// are inside the encrypted payload, so a cookie's `Expires` is never trusted, and each decode also
+/// checks the cookie's age and its session's against the context's current lifetimes. Printing or
+/// dumping a codec shows its settings and how many keys it holds, never a key.
 ///
 /// ```swift
 /// let codec = try EncryptedSessionCodec(keys: KeyRing(current: .environment("SESSIONKIT_SECRET")))
@@ -42,7 +43,8 @@ public struct EncryptedSessionCodec: SessionCodec, CustomStringConvertible, Cust
         let version = algorithm == .aes256GCM ? NativeCookieEnvelope.encryptedAESGCM : NativeCookieEnvelope.encryptedChaChaPoly
         var plaintext: [UInt8] = []
         plaintext.reserveCapacity(64 + data.values.count * 32)
-        SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &plaintext)
+        let times = NativeCookieEnvelope.times(for: data, context: context)
+        SessionPayload.encode(data, issuedAt: times.issuedAt, expiresAt: times.expiresAt, firstIssuedAt: times.firstIssuedAt, into: &plaintext)
         let key = keys[0]
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(2 + Self.nonceSize + plaintext.count + Self.tagSize)
@@ -86,7 +88,7 @@ public struct EncryptedSessionCodec: SessionCodec, CustomStringConvertible, Cust
                 case .notOpened: continue
                 case .badPayload: return .rejected(.badPayload)
                 case .opened(let data):
-                    if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+                    if let reason = NativeCookieEnvelope.check(data, context: context, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
                     return .valid(data, needsReissue: index != 0)
                 }
             }

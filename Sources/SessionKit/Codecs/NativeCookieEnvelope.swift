@@ -62,11 +62,34 @@ enum NativeCookieEnvelope {
         return offset
     }
 
-    /// Checks an authenticated payload's times against `now`.
-    static func check(_ data: SessionData, now: Int64, clockSkewLeeway: Int64) -> SessionRejection? {
+    /// The times a cookie issued now for `data` carries: issued now; first issued when `data` says
+    /// (a re-issue) or now (a new session); valid until the lifetime or the session's absolute
+    /// lifetime ends, whichever comes first.
+    static func times(for data: SessionData, context: SessionCodecContext) -> (issuedAt: Int64, expiresAt: Int64, firstIssuedAt: Int64) {
+        let now = context.now
+        let firstIssuedAt = min(data.firstIssuedAt ?? now, now)
+        var expiresAt = now.addingClamped(context.lifetime)
+        if let absoluteLifetime = context.absoluteLifetime {
+            expiresAt = min(expiresAt, firstIssuedAt.addingClamped(absoluteLifetime))
+        }
+        return (now, expiresAt, firstIssuedAt)
+    }
+
+    /// Checks an authenticated payload's times against `context`: the deadline it carries, and
+    /// against the current configuration (not only the one it was issued under) its age since it
+    /// was issued (``SessionCodecContext/lifetime``) and since its session was first issued
+    /// (``SessionCodecContext/absoluteLifetime``). A cookie without a first-issue time (issued
+    /// before it was recorded) counts its issue time as its first issue.
+    static func check(_ data: SessionData, context: SessionCodecContext, clockSkewLeeway: Int64) -> SessionRejection? {
         guard let issuedAt = data.issuedAt, let expiresAt = data.expiresAt else { return .badPayload }
+        let firstIssuedAt = data.firstIssuedAt ?? issuedAt
+        // We never issue a session first issued after the cookie that carries it.
+        guard firstIssuedAt <= issuedAt else { return .badPayload }
+        let now = context.now
         if now > expiresAt { return .expired }
-        if issuedAt > now + clockSkewLeeway { return .expired }
+        if issuedAt > now.addingClamped(clockSkewLeeway) { return .expired }
+        if now.subtractingClamped(issuedAt) > context.lifetime { return .expired }
+        if let absoluteLifetime = context.absoluteLifetime, now.subtractingClamped(firstIssuedAt) > absoluteLifetime { return .expired }
         return nil
     }
 
@@ -76,5 +99,20 @@ enum NativeCookieEnvelope {
         guard let bytes = Base64URL.decode(cookieValue) else { return .failure(.malformed) }
         guard bytes.count >= minimumLength else { return .failure(.malformed) }
         return .success(bytes)
+    }
+}
+
+extension Int64 {
+    /// `self + other`, or the nearest bound when that overflows (an authenticated time may still
+    /// be any 64-bit value).
+    fileprivate func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    /// `self - other`, or the nearest bound when that overflows.
+    fileprivate func subtractingClamped(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
     }
 }

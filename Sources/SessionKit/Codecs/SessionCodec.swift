@@ -22,23 +22,34 @@ public protocol SessionCodec: Sendable {
 }
 
 /// What a codec needs to know besides the data: the cookie's name (bound into the MAC), the time,
-/// and how long a cookie stays valid.
+/// and how long a cookie and its session stay valid.
 ///
 /// ```swift
-/// let context = SessionCodecContext(cookieName: "session", now: 1_700_000_000, lifetime: 3600)
+/// let context = SessionCodecContext(cookieName: "session", now: 1_700_000_000, lifetime: 3600, absoluteLifetime: 90 * 86_400)
 /// ```
+///
+/// Both limits are the current configuration's, checked on every decode against the times the
+/// cookie carries, not only against the deadline written into it when it was issued: lowering them
+/// shortens cookies already issued.
 public struct SessionCodecContext: Sendable {
     /// The cookie's name; a cookie moved to another name does not verify.
     public var cookieName: String
     /// The current time in Unix seconds.
     public var now: Int64
-    /// Seconds a cookie stays valid after it was issued.
+    /// Seconds a cookie stays valid after it was issued: a cookie older than this is rejected as
+    /// ``SessionRejection/expired``, whatever deadline it carries.
     public var lifetime: Int64
+    /// Seconds a session stays valid after it was first issued, however often its cookie is
+    /// re-issued (``SessionConfiguration/absoluteLifetime``); `nil` for no such limit. Formats that
+    /// record the first issue (the native ones) check it; the Flask format records no first issue
+    /// and has no absolute lifetime.
+    public var absoluteLifetime: Int64?
 
-    public init(cookieName: String, now: Int64, lifetime: Int64) {
+    public init(cookieName: String, now: Int64, lifetime: Int64, absoluteLifetime: Int64? = nil) {
         self.cookieName = cookieName
         self.now = now
         self.lifetime = lifetime
+        self.absoluteLifetime = absoluteLifetime
     }
 }
 

@@ -1,13 +1,18 @@
 /// The plaintext both native formats carry: issued-at and deadline (big-endian Unix seconds), then
-/// each key and its JSON value with varint lengths.
+/// each key and its JSON value with varint lengths, then when the session was first issued (the
+/// start of its absolute lifetime).
 ///
 /// ```
-/// issuedAt(8) expiresAt(8) count(varint) { keyLength(varint) key valueLength(varint) value }*
+/// issuedAt(8) expiresAt(8) count(varint) { keyLength(varint) key valueLength(varint) value }* firstIssuedAt(8)
 /// ```
+///
+/// `firstIssuedAt` comes last so that cookies issued before it existed (which end after the
+/// values) still read: their ``SessionData/firstIssuedAt`` is `nil`, and their issue time counts as
+/// their first issue. Nothing else may follow the values.
 enum SessionPayload {
     static let headerSize = 16
 
-    static func encode(_ data: SessionData, issuedAt: Int64, expiresAt: Int64, into output: inout [UInt8]) {
+    static func encode(_ data: SessionData, issuedAt: Int64, expiresAt: Int64, firstIssuedAt: Int64, into output: inout [UInt8]) {
         appendInt64(issuedAt, to: &output)
         appendInt64(expiresAt, to: &output)
         appendVarint(UInt64(data.values.count), to: &output)
@@ -18,6 +23,7 @@ enum SessionPayload {
             appendVarint(UInt64(bytes.count), to: &output)
             output.append(contentsOf: bytes)
         }
+        appendInt64(firstIssuedAt, to: &output)
     }
 
     /// Reads a payload; `nil` when it is not well formed.
@@ -42,8 +48,14 @@ enum SessionPayload {
                   let key = Self.string(keyBytes) else { return nil }
             values[key] = SessionValue(json: valueBytes)
         }
+        // A cookie issued before the first-issue time was recorded ends here.
+        var firstIssuedAt: Int64?
+        if !reader.isAtEnd {
+            guard let first = reader.int64() else { return nil }
+            firstIssuedAt = first
+        }
         guard reader.isAtEnd else { return nil }
-        return SessionData(values: values, issuedAt: issuedAt, expiresAt: expiresAt)
+        return SessionData(values: values, issuedAt: issuedAt, expiresAt: expiresAt, firstIssuedAt: firstIssuedAt)
     }
 
     /// The UTF-8 text of `bytes`, or nil when it is not valid UTF-8. ASCII (every key a program

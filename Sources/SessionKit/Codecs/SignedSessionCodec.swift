@@ -5,8 +5,9 @@ import Crypto
 /// otherwise prefer ``EncryptedSessionCodec``.
 ///
 /// The cookie is `base64url(version ‖ key id ‖ payload ‖ HMAC)`; the MAC covers the cookie name
-/// and a purpose as well, and the payload carries issued-at and the absolute deadline. Printing or
-/// dumping a codec shows its settings and how many keys it holds, never a key.
+/// and a purpose as well, and the payload carries issued-at, the deadline and the session's first
+/// issue, checked as ``EncryptedSessionCodec`` checks them. Printing or dumping a codec shows its
+/// settings and how many keys it holds, never a key.
 ///
 /// ```swift
 /// let codec = try SignedSessionCodec(keys: KeyRing(current: SessionSecret(text: secret)))
@@ -36,7 +37,8 @@ public struct SignedSessionCodec: SessionCodec, CustomStringConvertible, CustomD
         let key = keys[0]
         var output: [UInt8] = [version, key.id]
         output.reserveCapacity(64 + data.values.count * 32)
-        SessionPayload.encode(data, issuedAt: context.now, expiresAt: context.now + context.lifetime, into: &output)
+        let times = NativeCookieEnvelope.times(for: data, context: context)
+        SessionPayload.encode(data, issuedAt: times.issuedAt, expiresAt: times.expiresAt, firstIssuedAt: times.firstIssuedAt, into: &output)
         let keyed = keyedMACs[0]
         let mac = NativeCookieEnvelope.withAssociatedData(version: version, purpose: purpose, cookieName: context.cookieName) { aad in
             Self.mac(aad: aad, message: output[...], keyed: keyed)
@@ -62,7 +64,7 @@ public struct SignedSessionCodec: SessionCodec, CustomStringConvertible, CustomD
                 // HashedAuthenticationCode == compares in constant time.
                 guard Self.mac(aad: aad, message: message, keyed: keyedMACs[index]) == mac else { continue }
                 guard let data = SessionPayload.decode(message.dropFirst(2)) else { return .rejected(.badPayload) }
-                if let reason = NativeCookieEnvelope.check(data, now: context.now, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
+                if let reason = NativeCookieEnvelope.check(data, context: context, clockSkewLeeway: clockSkewLeeway) { return .rejected(reason) }
                 return .valid(data, needsReissue: index != 0)
             }
             return .rejected(.badSignature)

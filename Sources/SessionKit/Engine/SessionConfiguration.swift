@@ -35,7 +35,9 @@ public struct SessionConfiguration: Sendable {
     /// The session cookie.
     public var cookie = CookieAttributes()
     /// How long a session stays valid (Flask's `PERMANENT_SESSION_LIFETIME`, 31 days): the
-    /// `Expires` of a permanent session's cookie and the deadline inside every cookie.
+    /// `Expires` of a permanent session's cookie and the deadline inside every cookie. Every cookie's
+    /// age is also checked on load against the current value (as Flask's `max_age` does), so
+    /// lowering it shortens cookies already issued.
     public var permanentLifetime: Int64 = 31 * 24 * 3600
     /// Re-issue a permanent session's cookie on requests, sliding its expiry (Flask's
     /// `SESSION_REFRESH_EACH_REQUEST`).
@@ -73,7 +75,13 @@ public struct SessionConfiguration: Sendable {
     /// Server-side sessions: seconds without a request before a non-permanent session ends
     /// (a permanent one uses ``permanentLifetime``). Sliding: each use extends it.
     public var idleTimeout: Int64 = 2 * 3600
-    /// Server-side sessions: seconds after creation when a session ends however active it is.
+    /// Seconds after creation when a session ends however active it is: for server-side sessions
+    /// from the record's creation; for encrypted and signed cookie sessions from the first issue,
+    /// which the cookie carries and every re-issue keeps (a refresh, ``Session/regenerateID()``, key
+    /// rotation), so refreshing cannot keep a cookie alive past it. A cookie issued before SessionKit
+    /// recorded the first issue counts its issue time as its first issue. The Flask format carries
+    /// only its timestamp (anything more would break interop with Flask), so Flask cookies have no
+    /// absolute lifetime, only ``permanentLifetime``.
     public var absoluteLifetime: Int64 = 90 * 24 * 3600
     /// Server-side sessions: a request that changes the session's user (sets, changes or removes
     /// ``StoredSession/userIDKey``, `_user_id`) also gets a new session ID, as if it had called

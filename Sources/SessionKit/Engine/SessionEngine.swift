@@ -188,7 +188,11 @@ public struct SessionEngine: Sendable {
         }
         guard reissue else { return commit }
 
-        let value = try codec.encode(SessionData(values: snapshot.values), context: codecContext(now: now))
+        // A re-issue (refresh, regenerateID, key rotation, a change) keeps the session's first issue,
+        // so its absolute lifetime runs from there; a cookie issued before the first issue was
+        // recorded counts its issue time. A new session (none loaded) is first issued now.
+        let firstIssuedAt = session.loaded.flatMap { $0.firstIssuedAt ?? $0.issuedAt }
+        let value = try codec.encode(SessionData(values: snapshot.values, firstIssuedAt: firstIssuedAt), context: codecContext(now: now))
         let size = configuration.cookie.name.utf8.count + 1 + value.utf8.count
         guard size <= configuration.maximumCookieSize else {
             let largest = snapshot.values.map { ($0.key, $0.value.jsonBytes.count) }.sorted { $0.1 > $1.1 }.prefix(3)
@@ -245,8 +249,13 @@ public struct SessionEngine: Sendable {
         }
     }
 
+    /// The codec's context at `now`: the current lifetimes, which every cookie is checked against
+    /// on load whatever it was issued under.
     func codecContext(now: Int64) -> SessionCodecContext {
-        SessionCodecContext(cookieName: configuration.cookie.name, now: now, lifetime: configuration.permanentLifetime)
+        SessionCodecContext(
+            cookieName: configuration.cookie.name, now: now, lifetime: configuration.permanentLifetime,
+            absoluteLifetime: configuration.absoluteLifetime
+        )
     }
 }
 
