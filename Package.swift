@@ -6,12 +6,15 @@ import class Foundation.ProcessInfo
 // builds and tests only the framework-free core; `SESSIONKIT_ONLY=sqlite` adds the SQLite store. Unset:
 // everything. Keep such builds out of `.build` (their own --scratch-path), or the full build may link
 // modules compiled against an older layout of the core's types.
+// `SESSIONKIT_ONLY=fuzz` declares the libFuzzer targets of Fuzz/ (the core instrumented, NIOCore for
+// the RESP parser); scripts/fuzz builds and runs them. No other build sees them.
 let only = ProcessInfo.processInfo.environment["SESSIONKIT_ONLY"]
+let withFuzz = only == "fuzz"
 let withSQLite = only == nil || only == "sqlite"
 let withPostgres = only == nil || only == "postgres"
 let withRedis = only == nil || only == "redis"
 let withEverything = only == nil
-let withNIO = withSQLite || withRedis
+let withNIO = withSQLite || withRedis || withFuzz
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -266,6 +269,48 @@ if withEverything {
             swiftSettings: swiftSettings
         ),
     ]
+}
+
+if withFuzz {
+    // Coverage and AddressSanitizer on our own modules only (the dependencies stay plain, which
+    // keeps the build short and the coverage about our parsers). Debug builds compile with
+    // -enable-testing, so a target can `@testable import` internal parsers.
+    let instrumented: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    let linked: [LinkerSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+    for index in targets.indices where targets[index].name == "SessionKit" {
+        targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + instrumented
+    }
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzRequestCookies", ["SessionKit"]),
+        ("FuzzSetCookie", ["SessionKit"]),
+        ("FuzzCookieDate", ["SessionKit"]),
+        ("FuzzEncryptedCodec", ["SessionKit", .product(name: "Crypto", package: "swift-crypto")]),
+        ("FuzzSignedCodec", ["SessionKit", .product(name: "Crypto", package: "swift-crypto")]),
+        ("FuzzFlaskCodec", ["SessionKit"]),
+        ("FuzzFlaskJSON", ["SessionKit"]),
+        ("FuzzSessionRecord", ["SessionKit"]),
+        ("FuzzSessionID", ["SessionKit"]),
+        ("FuzzRESP", ["FuzzRESPParser", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    // libFuzzer's LLVMFuzzerRunDriver, which each target's main calls.
+    targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
+    // The RESP parser's two files, linked into Fuzz/FuzzRESPParser (SessionKitRedis would bring
+    // NIOSSL; an executable of several files would want a main of its own beside libFuzzer's).
+    targets.append(.target(
+        name: "FuzzRESPParser",
+        dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        path: "Fuzz/FuzzRESPParser",
+        swiftSettings: swiftSettings + instrumented
+    ))
+    for fuzzTarget in fuzzTargets {
+        targets.append(.executableTarget(
+            name: fuzzTarget.name,
+            dependencies: ["FuzzDriver"] + fuzzTarget.dependencies,
+            path: "Fuzz/\(fuzzTarget.name)",
+            swiftSettings: swiftSettings + instrumented + [.unsafeFlags(["-parse-as-library"])],
+            linkerSettings: linked
+        ))
+    }
 }
 
 let package = Package(

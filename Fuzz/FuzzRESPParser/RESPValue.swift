@@ -1,0 +1,1 @@
+../../Sources/SessionKitRedis/RESPValue.swift
