@@ -150,6 +150,7 @@ if withEverything {
         .library(name: "SessionKitHummingbird", targets: ["SessionKitHummingbird"]),
         .library(name: "SessionKitHummingbirdTesting", targets: ["SessionKitHummingbirdTesting"]),
         .library(name: "SessionKitHummingbirdAuth", targets: ["SessionKitHummingbirdAuth"]),
+        .library(name: "SessionKitVapor", targets: ["SessionKitVapor"]),
         .executable(name: "sessionkit", targets: ["SessionKitCLI"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
     ]
@@ -160,6 +161,7 @@ if withEverything {
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.115.0"),
     ]
     targets += [
         .target(
@@ -189,6 +191,16 @@ if withEverything {
                 "SessionKitHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The same engine for Vapor 4: a native AsyncMiddleware and a drop-in AsyncSessionDriver.
+        .target(
+            name: "SessionKitVapor",
+            dependencies: [
+                "SessionKit",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,7 +16,7 @@ struct DecodeCommand: ParsableCommand {
     )
 
     @Option(help: "The cookie's format: flask, signed or encrypted (default: detected).")
-    var format: SessionCookieFormat?
+    var format: CookieSessionFormat?
     @OptionGroup var secrets: SecretOptions
     @Option(help: "The cookie's name (native formats bind it into the MAC).")
     var cookieName = "session"
@@ -31,7 +31,7 @@ struct DecodeCommand: ParsableCommand {
 
     func run() throws {
         let value = CookieArgument.value(of: cookie)
-        guard let format = format ?? SessionCookieFormat.detect(value[...]) else {
+        guard let format = format ?? CookieSessionFormat.detect(value[...]) else {
             throw ValidationError("not a session cookie: neither Flask's payload.timestamp.signature nor a SessionKit base64url cookie")
         }
         let now = now ?? SessionClock.system()
@@ -71,7 +71,7 @@ struct DecodeCommand: ParsableCommand {
         print(json)
     }
 
-    private func showUnverified(_ value: String, format: SessionCookieFormat) throws {
+    private func showUnverified(_ value: String, format: CookieSessionFormat) throws {
         switch format {
         case .encrypted:
             throw ValidationError("an encrypted cookie cannot be read without its secret")

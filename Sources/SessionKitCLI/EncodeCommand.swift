@@ -14,7 +14,7 @@ struct EncodeCommand: ParsableCommand {
     )
 
     @Option(help: "The format: flask, signed or encrypted.")
-    var format: SessionCookieFormat
+    var format: CookieSessionFormat
     @OptionGroup var secrets: SecretOptions
     @Option(help: "The issue time in Unix seconds (default: now).")
     var timestamp: Int64?

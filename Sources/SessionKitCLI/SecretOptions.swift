@@ -57,7 +57,7 @@ struct SecretOptions: ParsableArguments {
     }
 
     /// The codec for `format` under these secrets.
-    func codec(_ format: SessionCookieFormat) throws -> any SessionCodec {
+    func codec(_ format: CookieSessionFormat) throws -> any SessionCodec {
         let current = try current()
         let fallbacks = try fallbacks()
         switch format {
@@ -71,4 +71,4 @@ struct SecretOptions: ParsableArguments {
     }
 }
 
-extension SessionCookieFormat: ExpressibleByArgument {}
+extension CookieSessionFormat: ExpressibleByArgument {}
