@@ -219,10 +219,27 @@ if withEverything {
             ],
             swiftSettings: swiftSettings
         ),
+        // What both demo servers (Hummingbird's sessionkit-demo, Vapor's sessionkit-vapor-demo) share
+        // and that needs no web framework: the command-line options, Flask's counter and typed value,
+        // HTML escaping, query decoding, the cross-site rule and security headers, opening the store.
+        .target(
+            name: "SessionKitDemoSupport",
+            dependencies: [
+                "SessionKit",
+                "SessionKitSQLite",
+                "SessionKitRedis",
+                "SessionKitPostgres",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SessionKitDemoApp",
             dependencies: [
                 "SessionKit",
+                "SessionKitDemoSupport",
                 "SessionKitSQLite",
                 "SessionKitRedis",
                 "SessionKitPostgres",
@@ -241,6 +258,7 @@ if withEverything {
             dependencies: [
                 "SessionKit",
                 "SessionKitDemoApp",
+                "SessionKitDemoSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -258,6 +276,7 @@ if withEverything {
                 "SessionKitHummingbirdTesting",
                 "SessionKitTesting",
                 "SessionKitDemoApp",
+                "SessionKitDemoSupport",
                 "SessionKitSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

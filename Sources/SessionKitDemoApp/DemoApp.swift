@@ -4,9 +4,7 @@ public import Hummingbird
 public import Logging
 public import Prometheus
 public import SessionKit
-import SessionKitPostgres
-import SessionKitRedis
-import SessionKitSQLite
+public import SessionKitDemoSupport
 public import ServiceLifecycle
 
 /// The demo app ready to run: its router, the store behind server-side sessions, and the services
@@ -28,7 +26,7 @@ public struct DemoApp {
     public let metrics: PrometheusCollectorRegistry
 
     /// The environment variable a store's password may come from when its URL has none.
-    public static let storePasswordVariable = "SESSIONKIT_STORE_PASSWORD"
+    public static let storePasswordVariable = DemoServerStore.passwordVariable
 
     /// The demo for `options`; its metrics go to `metrics` (a registry of its own by default).
     public init(
@@ -37,31 +35,9 @@ public struct DemoApp {
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) async throws {
         self.metrics = metrics
-        switch options.flaskCompatible ? .cookie : options.storage {
-        case .cookie:
-            store = nil
-            services = []
-        case .memory:
-            let memory = MemorySessionStore(clock: options.clock)
-            store = memory
-            services = [memory]
-        case .sqlite(let path):
-            let sqlite = SQLiteSessionStore(path: path, clock: options.clock)
-            try await sqlite.migrate()
-            store = sqlite
-            services = [sqlite]
-        case .redis(let url):
-            var configuration = try RedisSessionStoreConfiguration(url: url)
-            if configuration.password == nil { configuration.password = environment[Self.storePasswordVariable] }
-            let redis = RedisSessionStore(configuration: configuration, clock: options.clock, logger: logger)
-            store = redis
-            services = [redis]
-        case .postgres(let url):
-            let parsed = try PostgresConnectionURL(url, passwordEnvironmentVariable: Self.storePasswordVariable, environment: environment)
-            let postgres = try PostgresSessionStore(url: parsed, clock: options.clock, logger: logger)
-            store = postgres
-            services = [postgres]
-        }
+        let opened = try await DemoServerStore.open(options: options, logger: logger, environment: environment)
+        store = opened
+        services = opened.map { [$0 as any Service] } ?? []
         let observability = SessionObservability(metricsFactory: PrometheusMetricsFactory(registry: metrics))
         router = try DemoRouter.build(options: options, store: store, logger: logger, observability: observability)
         router.get("/metrics") { _, _ in

@@ -1,21 +1,14 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import SessionKitDemoSupport
 
 /// Cross-site request forgery protection for the demo's routes that change state (every POST, and
 /// the tutorial GET routes that write the session or a cookie): a request a browser sent on behalf
 /// of another site is refused with 403 before the session is even loaded. This does not rely on
 /// SameSite (the Flask-compatible mode sends none, and SameSite=Lax still lets a sibling site, such
-/// as another port or subdomain of the same host, send the cookie).
-///
-/// - `Sec-Fetch-Site` (sent by every current browser): only `same-origin` (the demo's own pages) and
-///   `none` (the user typed the address or opened a bookmark) pass; `same-site` and `cross-site` are
-///   refused.
-/// - `Origin`: when present it must name the origin the request was sent to (its `Host`); `null`
-///   (a sandboxed frame, a redirect across origins) is refused. A reverse proxy in front of the demo
-///   must pass the `Host` header on (nginx: `proxy_set_header Host $http_host;`).
-/// - A request with neither header (curl, Python requests, another server) is no browser acting for
-///   a third site, and passes.
+/// as another port or subdomain of the same host, send the cookie). The rule (`Sec-Fetch-Site`,
+/// `Origin` against `Host`) is ``DemoCrossSitePolicy``'s, shared with the Vapor demo.
 ///
 /// ```swift
 /// let changes = router.group().add(middleware: DemoCrossSiteGuard<Context>()).add(middleware: sessions)
@@ -35,83 +28,16 @@ struct DemoCrossSiteGuard<Context: RequestContext>: RouterMiddleware {
 
     /// Why `request` is refused, or nil when it may go on.
     static func refusal(_ request: Request) -> String? {
-        for value in request.headers[values: secFetchSite] {
-            let site = value.trimmingASCIISpaces.lowercased()
-            guard site == "same-origin" || site == "none" else {
-                return "the browser says this request came from another site (Sec-Fetch-Site: \(site == "same-site" ? "same-site" : "cross-site"))"
-            }
-        }
-        let origins = request.headers[values: .origin]
-        if !origins.isEmpty {
-            guard let host = request.head.authority ?? request.headers[Self.host] else {
-                return "the request names an Origin but no Host to compare it with"
-            }
-            for origin in origins where !isSameOrigin(origin, host: host) {
-                return "the Origin header names another origin than this server's"
-            }
-        }
-        return nil
-    }
-
-    /// Whether the serialized origin `origin` (`http://127.0.0.1:8080`) is the server that `host`
-    /// (the request's `Host`, `127.0.0.1:8080`) names; the default port of the origin's scheme
-    /// stands for a missing one on either side.
-    static func isSameOrigin(_ origin: String, host: String) -> Bool {
-        let origin = origin.trimmingASCIISpaces.lowercased()
-        let authority: String
-        let defaultPort: Int
-        if origin.hasPrefix("http://") {
-            authority = String(origin.dropFirst("http://".count))
-            defaultPort = 80
-        } else if origin.hasPrefix("https://") {
-            authority = String(origin.dropFirst("https://".count))
-            defaultPort = 443
-        } else {
-            return false   // "null", or no web origin
-        }
-        guard !authority.isEmpty, !authority.contains("/"), !authority.contains("@"),
-              let theirs = hostAndPort(authority, defaultPort: defaultPort),
-              let ours = hostAndPort(host.trimmingASCIISpaces.lowercased(), defaultPort: defaultPort)
-        else { return false }
-        return theirs.host == ours.host && theirs.port == ours.port
-    }
-
-    /// `example.com:8080`, `example.com`, `[::1]:8080` split into host and port.
-    static func hostAndPort(_ authority: String, defaultPort: Int) -> (host: String, port: Int)? {
-        var host = Substring(authority)
-        var portText: Substring?
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
-            let rest = host[host.index(after: close)...]
-            if rest.hasPrefix(":") { portText = rest.dropFirst() } else if !rest.isEmpty { return nil }
-            host = host[...close]
-        } else if let colon = host.lastIndex(of: ":") {
-            portText = host[host.index(after: colon)...]
-            host = host[..<colon]
-        }
-        guard !host.isEmpty else { return nil }
-        guard let portText else { return (String(host), defaultPort) }
-        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let port = Int(portText), port <= 65535 else {
-            return nil
-        }
-        return (String(host), port)
+        DemoCrossSitePolicy.refusal(
+            secFetchSite: request.headers[values: secFetchSite], origins: request.headers[values: .origin],
+            host: request.head.authority ?? request.headers[Self.host]
+        )
     }
 
     /// 403 with a plain-text explanation.
     static func forbidden(_ reason: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
-        let body = "403 Forbidden: \(reason). A request that changes your session is accepted only from the demo's own pages, so a link or form on another site cannot act as you.\n"
-        return Response(status: .forbidden, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: .forbidden, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: DemoCrossSitePolicy.forbiddenBody(reason))))
     }
-}
-
-extension StringProtocol {
-    fileprivate var trimmingASCIISpaces: String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SessionKitDemoSupport
 
 /// A submitted `application/x-www-form-urlencoded` form.
 ///

@@ -3,6 +3,7 @@ public import Hummingbird
 import HTTPTypes
 public import Logging
 import SessionKit
+public import SessionKitDemoSupport
 public import SessionKitHummingbird
 
 /// The demo app's routes: the seeds' tutorial routes with the bodies of Flask's reference app, and
@@ -40,9 +41,7 @@ public enum DemoRouter {
     static func sessionMiddleware(
         options: DemoOptions, store: (any SessionUserIndex)?, logger: Logger, observability: SessionObservability = SessionObservability()
     ) throws -> SessionKitMiddleware<Context> {
-        var configuration = options.flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
-        configuration.cookie.secure = options.secureCookies
-        if let lifetime = options.sessionLifetime { configuration.permanentLifetime = lifetime }
+        let configuration = options.sessionConfiguration
         if let store, !options.flaskCompatible {
             return try SessionKitMiddleware(store: store, configuration: configuration, logger: logger, clock: options.clock, observability: observability)
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SessionKit
 import SessionKitDemoApp
+import SessionKitDemoSupport
 import SessionKitHummingbird
 import SessionKitHummingbirdTesting
 import Testing

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import SessionKit
 import SessionKitDemoApp
+import SessionKitDemoSupport
 import SessionKitHummingbird
 import SessionKitHummingbirdTesting
 import Synchronization

@@ -5,8 +5,8 @@
 /// ```swift
 /// DemoHTML.escape(#"<b>"Tom" & 'Jerry'</b>"#)   // &lt;b&gt;&#34;Tom&#34; &amp; &#39;Jerry&#39;&lt;/b&gt;
 /// ```
-enum DemoHTML {
-    static func escape(_ text: String) -> String {
+package enum DemoHTML {
+    package static func escape(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) else {
             return text
         }

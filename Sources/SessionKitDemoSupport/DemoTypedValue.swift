@@ -3,10 +3,10 @@ import SessionKit
 
 /// The typed value of Flask's reference app (`TYPED_VALUE` in `flask_ref_app.py`) and its typed
 /// description, so `/typed/set` on one server and `/typed/get` on the other can be compared.
-enum DemoTypedValue {
+package enum DemoTypedValue {
     /// `TYPED_VALUE`: a tuple, bytes, Markup, a UUID, a datetime, a tag-like key, unicode, floats,
     /// a big integer and nesting.
-    static let value: FlaskValue = .dict([
+    package static let value: FlaskValue = .dict([
         FlaskDictEntry("tuple", .tuple([.int(1), .string("a"), .null, .tuple([.double(2.5), .bool(true)])])),
         FlaskDictEntry("bytes", .bytes([0x00, 0x01, 0xFE, 0xFF] + Array("bin".utf8))),
         FlaskDictEntry("markup", .markup("<b>bold</b> &amp; co")),
@@ -23,7 +23,7 @@ enum DemoTypedValue {
     ])
 
     /// `typed_description(v)` written as `json.dumps(..., ensure_ascii=False, sort_keys=True)`.
-    static func describe(_ value: FlaskValue?) -> String {
+    package static func describe(_ value: FlaskValue?) -> String {
         guard let value else { return "null" }
         var output = ""
         write(value, to: &output)

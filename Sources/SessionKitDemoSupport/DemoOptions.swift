@@ -25,6 +25,20 @@ public struct DemoOptions: Sendable {
     /// The clock (injected by tests).
     public var clock: @Sendable () -> Int64
 
+    /// The session configuration these options give: Flask's defaults (cookie `session`, no
+    /// SameSite, 31 days) in Flask-compatible mode, SessionKit's otherwise; Secure and the
+    /// permanent lifetime as given. Both demos (Hummingbird, Vapor) configure their middleware with it.
+    ///
+    /// ```swift
+    /// let configuration = DemoOptions(secret: secret, flaskCompatible: true, sessionLifetime: 60).sessionConfiguration
+    /// ```
+    public var sessionConfiguration: SessionConfiguration {
+        var configuration = flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
+        configuration.cookie.secure = secureCookies
+        if let sessionLifetime { configuration.permanentLifetime = sessionLifetime }
+        return configuration
+    }
+
     /// Names of the native formats.
     public enum CookieFormatName: String, Sendable, CaseIterable {
         case encrypted, signed

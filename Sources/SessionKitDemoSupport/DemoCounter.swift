@@ -6,8 +6,8 @@ import SessionKit
 /// ```swift
 /// DemoCounter.increment(.int(Int.max))   // .bigInt("9223372036854775808")
 /// ```
-enum DemoCounter {
-    static func increment(_ value: FlaskValue?) -> FlaskValue {
+package enum DemoCounter {
+    package static func increment(_ value: FlaskValue?) -> FlaskValue {
         switch value {
         case .int(let n)?:
             let (sum, overflow) = n.addingReportingOverflow(1)
@@ -25,7 +25,7 @@ enum DemoCounter {
     }
 
     /// The number as Python's `str()` writes it.
-    static func text(_ value: FlaskValue) -> String {
+    package static func text(_ value: FlaskValue) -> String {
         switch value {
         case .int(let n): return String(n)
         case .bigInt(let digits): return digits
@@ -35,7 +35,7 @@ enum DemoCounter {
     }
 
     /// Adds one to a decimal integer of any size (with an optional leading `-`).
-    static func addOne(toDecimal digits: String) -> String {
+    package static func addOne(toDecimal digits: String) -> String {
         if digits.hasPrefix("-") {
             // -x + 1 == -(x - 1)
             var magnitude = Array(digits.dropFirst().utf8)

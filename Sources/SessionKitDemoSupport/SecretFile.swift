@@ -7,10 +7,10 @@ import Foundation
 /// ```swift
 /// let secret = try SecretFile.secret(at: "/run/secrets/sessionkit", option: "--secret-file")
 /// ```
-enum SecretFile {
+package enum SecretFile {
     /// The file's bytes without trailing newlines (`\n`, `\r\n`); throws when it is missing,
     /// unreadable or holds nothing else.
-    static func secret(at path: String, option: String) throws -> [UInt8] {
+    package static func secret(at path: String, option: String) throws -> [UInt8] {
         var bytes = try contents(at: path, option: option)
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         guard !bytes.isEmpty else { throw ValidationError("\(option) \(path) is empty") }
@@ -19,7 +19,7 @@ enum SecretFile {
 
     /// The file's lines that are not blank (`\r` before `\n` removed), each one secret as text;
     /// throws when it is missing, unreadable or holds none.
-    static func secrets(at path: String, option: String) throws -> [String] {
+    package static func secrets(at path: String, option: String) throws -> [String] {
         let bytes = try contents(at: path, option: option)
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).compactMap { line -> String? in
             var line = Array(line)
