@@ -204,6 +204,22 @@ if withEverything {
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SessionKitVaporTests",
+            dependencies: [
+                "SessionKit",
+                "SessionKitVapor",
+                "SessionKitSQLite",
+                "SessionKitPostgres",
+                "SessionKitRedis",
+                "SessionKitTesting",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The folder is SessionKitCLI, not sessionkit: on macOS's case-insensitive file system a
         // `Sources/sessionkit` checks out into `Sources/SessionKit`. The product keeps the name.
         .executableTarget(
