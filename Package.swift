@@ -153,6 +153,7 @@ if withEverything {
         .library(name: "SessionKitVapor", targets: ["SessionKitVapor"]),
         .executable(name: "sessionkit", targets: ["SessionKitCLI"]),
         .executable(name: "sessionkit-demo", targets: ["SessionKitDemo"]),
+        .executable(name: "sessionkit-vapor-demo", targets: ["SessionKitVaporDemo"]),
     ]
     dependencies += [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
@@ -277,6 +278,19 @@ if withEverything {
                 "SessionKitDemoSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The demo's tutorial routes on Vapor (the Flask interop suite's `vapor` peer).
+        .executableTarget(
+            name: "SessionKitVaporDemo",
+            dependencies: [
+                "SessionKit",
+                "SessionKitDemoSupport",
+                "SessionKitVapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,9 +6,12 @@ temporary folder; it is stopped by its pid (the process group it leads), never b
 Environment:
   SESSIONKIT_DEMO_BIN     path of the built `sessionkit-demo` (default: .build/debug/sessionkit-demo,
                           relative to the repository root)
-  SESSIONKIT_INTEROP_PEER `demo` (default) or `flask`: with `flask`, the "Swift side" of the interop
-                          suite is a second Flask reference app. Flask against Flask must pass the
-                          whole suite; that checks the suite itself.
+  SESSIONKIT_VAPOR_DEMO_BIN  path of the built `sessionkit-vapor-demo` (default:
+                          .build/debug/sessionkit-vapor-demo), the peer when SESSIONKIT_INTEROP_PEER=vapor
+  SESSIONKIT_INTEROP_PEER `demo` (default), `vapor` or `flask`: with `vapor`, the Swift side is the
+                          same tutorial routes on Vapor (`sessionkit-vapor-demo`, same options); with
+                          `flask`, it is a second Flask reference app. Flask against Flask must pass
+                          the whole suite; that checks the suite itself.
 """
 from __future__ import annotations
 
@@ -33,11 +36,26 @@ def demo_bin() -> Path:
     return p if p.is_absolute() else REPO_ROOT / p
 
 
+def vapor_demo_bin() -> Path:
+    p = Path(os.environ.get("SESSIONKIT_VAPOR_DEMO_BIN", ".build/debug/sessionkit-vapor-demo"))
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
 def peer_kind() -> str:
     kind = os.environ.get("SESSIONKIT_INTEROP_PEER", "demo")
-    if kind not in ("demo", "flask"):
-        raise ValueError(f"SESSIONKIT_INTEROP_PEER must be demo or flask, not {kind!r}")
+    if kind not in ("demo", "vapor", "flask"):
+        raise ValueError(f"SESSIONKIT_INTEROP_PEER must be demo, vapor or flask, not {kind!r}")
     return kind
+
+
+def peer_bin() -> Path:
+    """The SessionKit server under test: sessionkit-vapor-demo for the vapor peer, else sessionkit-demo."""
+    return vapor_demo_bin() if peer_kind() == "vapor" else demo_bin()
+
+
+def is_sessionkit(argv0: str) -> bool:
+    """Whether a server started as `argv0` is one of SessionKit's demos (Hummingbird or Vapor)."""
+    return argv0 in (str(demo_bin()), str(vapor_demo_bin()))
 
 
 def free_port() -> int:
@@ -141,9 +159,9 @@ def start_flask(workdir: Path, secret: str, fallbacks: list[str] | None = None,
 _help_cache: dict[str, str] = {}
 
 
-def demo_help() -> str:
-    """`sessionkit-demo --help` (cached), or '' when there is no binary."""
-    b = str(demo_bin())
+def demo_help(binary: Path | None = None) -> str:
+    """`sessionkit-demo --help` (or `binary`'s, cached), or '' when there is no binary."""
+    b = str(binary or demo_bin())
     if b not in _help_cache:
         try:
             out = subprocess.run([b, "--help"], capture_output=True, text=True, timeout=60)
@@ -153,9 +171,9 @@ def demo_help() -> str:
     return _help_cache[b]
 
 
-def demo_option(*patterns: str) -> str | None:
-    """The first `--option` in the demo's --help whose name matches one of `patterns` (regexes)."""
-    options = re.findall(r"(--[a-z][a-z0-9-]*)", demo_help())
+def demo_option(*patterns: str, binary: Path | None = None) -> str | None:
+    """The first `--option` in the demo's (or `binary`'s) --help whose name matches one of `patterns` (regexes)."""
+    options = re.findall(r"(--[a-z][a-z0-9-]*)", demo_help(binary))
     for pat in patterns:
         for opt in options:
             if re.fullmatch(pat, opt):
@@ -164,11 +182,13 @@ def demo_option(*patterns: str) -> str | None:
 
 
 def start_demo(workdir: Path, secret: str, flask_compat: bool = True, fmt: str | None = None,
-               extra: list[str] | None = None, name: str = "demo") -> Server:
-    b = demo_bin()
+               extra: list[str] | None = None, name: str = "demo", binary: Path | None = None) -> Server:
+    """Starts sessionkit-demo, or `binary` (sessionkit-vapor-demo takes the same options)."""
+    b = binary or demo_bin()
     if not (b.is_file() and os.access(b, os.X_OK)):
         raise FileNotFoundError(
-            f"the demo binary {b} does not exist; build it (swift build) or set SESSIONKIT_DEMO_BIN")
+            f"the demo binary {b} does not exist; build it (swift build) or set "
+            f"{'SESSIONKIT_VAPOR_DEMO_BIN' if b == vapor_demo_bin() else 'SESSIONKIT_DEMO_BIN'}")
     env = _base_env()
     env.setdefault("LOG_LEVEL", "warning")
     last_error = None

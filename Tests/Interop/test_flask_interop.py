@@ -1,4 +1,5 @@
-"""Live interop: the real Flask 3.1.3 reference app against `sessionkit-demo --flask-compat`.
+"""Live interop: the real Flask 3.1.3 reference app against `sessionkit-demo --flask-compat` (or,
+with SESSIONKIT_INTEROP_PEER=vapor, the same routes on Vapor: `sessionkit-vapor-demo --flask-compat`).
 
 Both servers run with the same secret on loopback ports. Cookies issued by one are sent to the other
 (both directions), and for the same request at the same second the two responses must be equal:
@@ -10,8 +11,8 @@ HTML-escapes what it echoes as `markupsafe.escape` does (the reference app, like
 it follows, does not): for those routes the demo's body is compared with the escaped Flask body,
 which for ordinary values (no `<>&"'`) is the same bytes.
 
-Environment: see servers.py (SESSIONKIT_DEMO_BIN; SESSIONKIT_INTEROP_PEER=flask checks the suite
-itself by running Flask against Flask).
+Environment: see servers.py (SESSIONKIT_DEMO_BIN, SESSIONKIT_VAPOR_DEMO_BIN; SESSIONKIT_INTEROP_PEER=vapor
+runs it against the Vapor demo, =flask checks the suite itself by running Flask against Flask).
 """
 from __future__ import annotations
 
@@ -47,24 +48,27 @@ DELETE_USER = "user=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
 # ------------------------------------------------------------------------------------------------
 
 def start_peer(workdir, secret, fallbacks=None, lifetime=None, name="peer"):
-    """The server under test: the demo in Flask-compatible mode (or a second Flask, see servers.py)."""
+    """The server under test: the demo (Hummingbird or Vapor) in Flask-compatible mode (or a second
+    Flask, see servers.py)."""
     if servers.peer_kind() == "flask":
         return servers.start_flask(workdir, secret, fallbacks=fallbacks, lifetime=lifetime, name=name + "-flask")
+    binary = servers.peer_bin()
+    suffix = "-vapor" if servers.peer_kind() == "vapor" else "-demo"
     extra = []
     if fallbacks:
-        opt = servers.demo_option(r"--.*fallback.*", r"--previous-secrets?", r"--old-secrets?")
+        opt = servers.demo_option(r"--.*fallback.*", r"--previous-secrets?", r"--old-secrets?", binary=binary)
         if not opt:
             pytest.skip("sessionkit-demo --help lists no option for fallback/previous secrets "
                         "(Flask's SECRET_KEY_FALLBACKS), so key rotation cannot be checked on the demo")
         for f in fallbacks:
             extra += [opt, f]
     if lifetime is not None:
-        opt = servers.demo_option(r"--.*lifetime.*", r"--max-age")
+        opt = servers.demo_option(r"--.*lifetime.*", r"--max-age", binary=binary)
         if not opt:
             pytest.skip("sessionkit-demo --help lists no session lifetime option "
                         "(Flask's PERMANENT_SESSION_LIFETIME), so a 1-second lifetime cannot be set on the demo")
         extra += [opt, str(lifetime)]
-    return servers.start_demo(workdir, secret, flask_compat=True, extra=extra, name=name + "-demo")
+    return servers.start_demo(workdir, secret, flask_compat=True, extra=extra, name=name + suffix, binary=binary)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +163,8 @@ ECHOES = {("GET", "/get"), ("POST", "/login"), ("GET", "/cookie/get")}
 
 
 def is_demo(server) -> bool:
-    return server.argv[0] == str(servers.demo_bin())
+    """A SessionKit demo (Hummingbird or Vapor), not Flask."""
+    return servers.is_sessionkit(server.argv[0])
 
 
 def echo(server, text: str) -> str:
@@ -824,7 +829,7 @@ def test_cookie_header_raw_utf8_bytes(flask_srv, peer):
     rf = call(flask_srv, "GET", "/cookie/get", header)
     rp = call(peer, "GET", "/cookie/get", header)
     assert rf.text == "用户".encode("utf-8").decode("latin-1")
-    expected = "用户" if servers.peer_kind() == "demo" else rf.text
+    expected = "用户" if servers.peer_kind() in ("demo", "vapor") else rf.text
     assert rp.status == 200 and rp.text == expected, rp.describe()
 
 
@@ -845,16 +850,20 @@ def test_query_plus_is_space(flask_srv, peer, query):
 # The demo's HTML pages in Flask-compatible mode write sessions a Flask app can read
 # ------------------------------------------------------------------------------------------------
 
-def demo_only():
-    if servers.peer_kind() != "demo":
-        pytest.skip("the /app pages exist only in the demo (SESSIONKIT_INTEROP_PEER=flask)")
+def demo_only(pages: bool = False):
+    """Skips a test of the demo's own behaviour against Flask; `pages`: it needs the /app pages."""
+    if servers.peer_kind() == "flask":
+        pytest.skip("the /app pages and native formats exist only in the demo (SESSIONKIT_INTEROP_PEER=flask)")
+    if pages and servers.peer_kind() == "vapor":
+        pytest.skip("sessionkit-vapor-demo serves the tutorial routes only; the /app pages (login, flash, cart) "
+                    "are sessionkit-demo's (Hummingbird), checked in the SESSIONKIT_INTEROP_PEER=demo run")
 
 
 def test_demo_pages_sessions_are_flask_sessions(flask_srv, peer):
     """Login, flash and cart through the demo's /app pages: the cookie decodes with Flask's own
     serializer, flashes in Flask's format (session['_flashes'] = [(category, message)]), and Flask's
     /get reads the user."""
-    demo_only()
+    demo_only(pages=True)
     r = call(peer, "POST", "/app/login", data={"username": "zoë"})
     assert r.status == 303 and len(r.set_cookie) == 1 and "Expires=" in r.set_cookie[0], r.describe()
     data = decode(SECRET, r.cookie())
@@ -886,7 +895,8 @@ def test_demo_pages_sessions_are_flask_sessions(flask_srv, peer):
 @pytest.mark.parametrize("fmt", ["encrypted", "signed"])
 def test_native_formats_are_not_flask_readable(workdir, flask_srv, fmt):
     demo_only()
-    d = servers.start_demo(workdir, NATIVE_SECRET, flask_compat=False, fmt=fmt, name=f"demo-{fmt}")
+    d = servers.start_demo(workdir, NATIVE_SECRET, flask_compat=False, fmt=fmt, name=f"peer-{fmt}",
+                           binary=servers.peer_bin())
     try:
         r = call(d, "GET", "/", params={"username": "native"})
         c = r.cookie() or next((h.split(";")[0].split("=", 1)[1] for h in r.set_cookie), None)
