@@ -40,7 +40,13 @@ public struct DemoApp {
         services = opened.map { [$0 as any Service] } ?? []
         let observability = SessionObservability(metricsFactory: PrometheusMetricsFactory(registry: metrics))
         router = try DemoRouter.build(options: options, store: store, logger: logger, observability: observability)
+        // How many sessions the memory store holds (expired ones not yet removed included): nothing
+        // outside this process can count them otherwise (scripts/soak reads it each minute).
+        let memorySessions = (store as? MemorySessionStore).map { memory in
+            (store: memory, gauge: metrics.makeGauge(name: "sessionkit_demo_memory_store_sessions", help: "Sessions held by the demo's memory store, expired ones not yet removed included."))
+        }
         router.get("/metrics") { _, _ in
+            if let memorySessions { memorySessions.gauge.set(Int64(memorySessions.store.count)) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.emitToString())))

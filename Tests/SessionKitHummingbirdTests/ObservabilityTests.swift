@@ -76,6 +76,7 @@ struct ObservabilityTests {
             #expect(text.contains(#"sessionkit_sessions_created{storage="memory"} 1"#))
             #expect(text.contains("sessionkit_store_operation_duration"))
             #expect(text.contains(#"operation="create""#))
+            #expect(text.contains("sessionkit_demo_memory_store_sessions 1"))
             // No session ID or cookie value in any line.
             let cookie = try #require(login.headers[.setCookie])
             let value = String(cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1)[1])
