@@ -177,6 +177,7 @@ if withEverything {
         .target(
             name: "SessionKitHummingbirdTesting",
             dependencies: [
+                "SessionKit",
                 "SessionKitHummingbird",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -18,12 +18,12 @@ public import SessionKit
 /// ```
 ///
 /// A handler that throws an `HTTPResponseError` still has its session committed as
-/// ``SessionConfiguration/errorCommitPolicy`` says (by default on 4xx, not on 5xx). A session that
+/// ``/SessionKit/SessionConfiguration/errorCommitPolicy`` says (by default on 4xx, not on 5xx). A session that
 /// does not fit in a cookie answers 500 and logs which keys are large.
 ///
 /// The engine logs through each request's `context.logger` (so its lines carry `hb.request.id`);
 /// the `logger` given here serves only start-up messages. Metrics and spans go where
-/// `observability` says (``SessionObservability``).
+/// `observability` says (``/SessionKit/SessionObservability``).
 public struct SessionKitMiddleware<Context: SessionKitRequestContext>: RouterMiddleware {
     /// The engine that loads and commits.
     public let engine: SessionEngine

@@ -5,14 +5,14 @@ public import HummingbirdTesting
 public import SessionKit
 import Synchronization
 
-/// A test client that keeps cookies like a browser: it sends what its ``CookieJar`` holds for each
+/// A test client that keeps cookies like a browser: it sends what its ``/SessionKit/CookieJar`` holds for each
 /// request and stores every `Set-Cookie` of each response, so a test can log in, follow a flow and
 /// log out.
 ///
 /// ```swift
 /// try await app.test(.router) { client in
 ///     let browser = SessionTestClient(client)
-///     _ = try await browser.execute(uri: "/login", method: .post, form: ["username": "alice"])
+///     _ = try await browser.execute(uri: "/login", method: .post, form: [("username", "alice")])
 ///     let page = try await browser.execute(uri: "/get", method: .get)
 ///     #expect(String(buffer: page.body) == "alice")
 /// }

@@ -4,11 +4,11 @@ import SessionKit
 
 extension PostgresConnectionURL {
     /// Opens one connection with these settings, runs `SELECT 1` and closes it, failing with a
-    /// ``SessionStoreError`` that says why: the server is unreachable, does not speak TLS, its
+    /// ``/SessionKit/SessionStoreError`` that says why: the server is unreachable, does not speak TLS, its
     /// certificate is not signed by the CA of `sslrootcert` or does not name the host, the role or
     /// password is refused, the database does not exist. A `PostgresClient` keeps retrying such
     /// failures in the background, so an operation of the store only sees a connection that never
-    /// comes (``SessionStoreError/Code/unavailable`` after
+    /// comes (``/SessionKit/SessionStoreError/Code/unavailable`` after
     /// ``PostgresSessionStoreConfiguration/connectionTimeout``); call this at startup to learn the
     /// reason instead. Gives up after `timeout` (the URL's `connect_timeout`, or 10 seconds).
     ///
@@ -79,7 +79,7 @@ extension PostgresConnectionURL {
     /// The server, for messages: `user@host:port/database`, never the password.
     var target: String { "\(username)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database ?? username)" }
 
-    /// A ``SessionStoreError`` that says why connecting failed, in words, without the password.
+    /// A ``/SessionKit/SessionStoreError`` that says why connecting failed, in words, without the password.
     func explain(_ error: any Error, timeout: Duration) -> SessionStoreError {
         let prefix = "PostgreSQL \(target)"
         if let error = error as? SessionStoreError { return error }

@@ -28,7 +28,7 @@ import SessionKit
 /// - `application_name`: shown in `pg_stat_activity`.
 ///
 /// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
-/// plain text). Errors are ``SessionStoreError``s with code ``SessionStoreError/Code/unavailable``
+/// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
 /// whose message says what is wrong and never repeats the password, nor any other part of the URL
 /// where a password written without percent-encoding could have ended up.
 ///
@@ -116,7 +116,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     /// Parses `url`. When it has no password (or an empty one), the password is read from the
     /// environment variable `passwordEnvironmentVariable` (the demo uses `SESSIONKIT_STORE_PASSWORD`),
     /// then from `PGPASSWORD`; with neither, the connection has no password (fine for `trust`
-    /// authentication). Throws ``SessionStoreError`` when the URL is malformed or names an
+    /// authentication). Throws ``/SessionKit/SessionStoreError`` when the URL is malformed or names an
     /// unknown parameter or value; the message never contains the password.
     public init(
         _ url: String,
@@ -274,7 +274,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     /// The `PostgresClient.Configuration` for this URL: host, port, user, password, database, the
     /// TLS of ``sslMode`` and the startup parameters. Reads the CA certificates of
     /// ``sslRootCertificate`` now, so that a missing or unreadable file fails here, with a clear
-    /// ``SessionStoreError``, instead of in every connection attempt of the pool.
+    /// ``/SessionKit/SessionStoreError``, instead of in every connection attempt of the pool.
     ///
     /// ```swift
     /// var configuration = try url.makeClientConfiguration()

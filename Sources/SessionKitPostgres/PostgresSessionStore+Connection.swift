@@ -3,7 +3,7 @@ import SessionKit
 import Synchronization
 
 extension PostgresSessionStore {
-    /// Runs `body` on a pooled connection, failing with ``SessionStoreError/Code/unavailable`` when
+    /// Runs `body` on a pooled connection, failing with ``/SessionKit/SessionStoreError/Code/unavailable`` when
     /// no connection is leased within ``PostgresSessionStoreConfiguration/connectionTimeout``. Only
     /// the wait for a connection is timed: once `body` has a connection it runs to the end, so a
     /// timeout never leaves a write half done or of unknown outcome.
@@ -61,8 +61,8 @@ extension PostgresSessionStore {
     }
 
     /// The store's error for any failure: store errors and cancellation as they are, undecodable
-    /// rows as ``SessionStoreError/Code/corruptRecord``, everything else as
-    /// ``SessionStoreError/Code/unavailable``. Messages name the kind of failure and a SQLSTATE,
+    /// rows as ``/SessionKit/SessionStoreError/Code/corruptRecord``, everything else as
+    /// ``/SessionKit/SessionStoreError/Code/unavailable``. Messages name the kind of failure and a SQLSTATE,
     /// never SQL, bound values or connection secrets.
     static func wrap(_ error: any Error) -> any Error {
         switch error {

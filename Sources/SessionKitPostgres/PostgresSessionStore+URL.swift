@@ -6,7 +6,7 @@ extension PostgresSessionStore {
     /// A store with its own `PostgresClient` for the server of `url` (see ``PostgresConnectionURL``
     /// for the TLS modes, the statement timeout and where the password comes from); it logs the
     /// pool's background events, such as failed connection attempts, to `logger`. Throws
-    /// ``SessionStoreError`` when the CA file of `sslrootcert` cannot be read.
+    /// ``/SessionKit/SessionStoreError`` when the CA file of `sslrootcert` cannot be read.
     ///
     /// ```swift
     /// let url = try PostgresConnectionURL(

@@ -23,7 +23,7 @@ import Synchronization
 /// Run the store as a `Service`: its ``run()`` runs the `PostgresClient` (the connection pool) and
 /// removes expired sessions in batches until graceful shutdown. List it before the app in the
 /// `ServiceGroup`, so that it shuts down after the app has finished its requests. A database that is
-/// down makes operations fail with ``SessionStoreError/Code/unavailable`` after
+/// down makes operations fail with ``/SessionKit/SessionStoreError/Code/unavailable`` after
 /// ``PostgresSessionStoreConfiguration/connectionTimeout`` (the engine then fails closed).
 ///
 /// ```swift
@@ -101,7 +101,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     // MARK: Lifecycle
 
     /// Creates or migrates the schema (idempotent; safe when several servers start at once). Throws
-    /// ``SessionStoreError/Code/unavailable`` when the database cannot be reached or was migrated
+    /// ``/SessionKit/SessionStoreError/Code/unavailable`` when the database cannot be reached or was migrated
     /// by a newer SessionKit. Needs the client running (``run()`` does both), and a role that may
     /// create tables in the schema (on PostgreSQL 15 and later only the database owner may create
     /// in `public` by default; otherwise set ``PostgresSessionStoreConfiguration/schema``).

@@ -11,7 +11,7 @@ public struct PostgresSessionStoreConfiguration: Sendable {
     /// identifier: letters, digits and `_`, not starting with a digit, at most 63 characters.
     public var schema: String?
     /// How long an operation waits for a pooled connection before it fails with
-    /// ``SessionStoreError/Code/unavailable`` (the pool keeps retrying an unreachable server in the
+    /// ``/SessionKit/SessionStoreError/Code/unavailable`` (the pool keeps retrying an unreachable server in the
     /// background; without this a request would wait for it).
     public var connectionTimeout: Duration
     /// How often the store's ``PostgresSessionStore/run()`` removes expired sessions.

@@ -142,7 +142,7 @@ enum RedisSessionScripts {
         return 1
         """
 
-    /// Atomic per-key operations on a session's hash field (``SessionOperation``), with Redis's
+    /// Atomic per-key operations on a session's hash field (``/SessionKit/SessionOperation``), with Redis's
     /// `cjson`: `operate(k, field, code, dictionary field, amount, value JSON)`. A missing value or
     /// one of another type counts as `0`, `[]` or `{}`; elements compare as JSON values; numbers are
     /// exact up to 2^53 (Lua's numbers), and a sum is kept within ±(2^53 - 1).

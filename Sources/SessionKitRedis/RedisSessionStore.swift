@@ -15,11 +15,11 @@ import Synchronization
 /// expiresAt`) everywhere, so it never loads or takes a write past its deadline even before Redis
 /// drops the key; Redis's TTL frees the memory. A sorted set `prefix:expiry` lets ``removeExpired()``
 /// clear what is due in batches, and a sorted set per user, `prefix:u:<user>`, is the user index
-/// (``SessionUserIndex``). Only hashes of session IDs reach Redis.
+/// (``/SessionKit/SessionUserIndex``). Only hashes of session IDs reach Redis.
 ///
 /// The store speaks RESP2 itself over a few pipelined connections (opened on first use, replaced
 /// when they break); a server that cannot be reached, or does not answer within
-/// ``RedisSessionStoreConfiguration/commandTimeout``, gives ``SessionStoreError/Code/unavailable``.
+/// ``RedisSessionStoreConfiguration/commandTimeout``, gives ``/SessionKit/SessionStoreError/Code/unavailable``.
 /// Run it as a `Service` to remove expired sessions from the indexes periodically and to close the
 /// connections on graceful shutdown.
 ///
@@ -32,7 +32,7 @@ import Synchronization
 /// indexes across slots, and "sign out everywhere" and ID rotation would stop being atomic. The
 /// store follows `MOVED` (and refreshes its slot map), `ASK` for reads, and waits out `TRYAGAIN`
 /// and a slot being migrated for scripts, within ``RedisSessionStoreConfiguration/commandTimeout``;
-/// `CLUSTERDOWN` or a node that cannot be reached is ``SessionStoreError/Code/unavailable``. Without
+/// `CLUSTERDOWN` or a node that cannot be reached is ``/SessionKit/SessionStoreError/Code/unavailable``. Without
 /// cluster nodes the key names have no hash tag, as they always had.
 ///
 /// ```swift
@@ -116,13 +116,13 @@ public final class RedisSessionStore: SessionUserIndex, Service {
 
     // MARK: Lifecycle
 
-    /// Checks that Redis answers (`PING`); throws ``SessionStoreError/Code/unavailable`` when it does not.
+    /// Checks that Redis answers (`PING`); throws ``/SessionKit/SessionStoreError/Code/unavailable`` when it does not.
     public func ping() async throws {
         let reply = try await send(RedisCommand("PING"), key: expiryKey)
         guard case .simpleString = reply else { throw Self.unexpected(reply) }
     }
 
-    /// Closes every connection; later calls throw ``SessionStoreError/Code/unavailable``.
+    /// Closes every connection; later calls throw ``/SessionKit/SessionStoreError/Code/unavailable``.
     public func close() {
         switch backend {
         case .server(let pool): pool.close()
@@ -397,7 +397,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     }
 
     /// Sends a command (in a cluster, to the master of `key`'s slot), mapping every client failure
-    /// to ``SessionStoreError/Code/unavailable``. In a cluster, scripts wait out a migrating slot
+    /// to ``/SessionKit/SessionStoreError/Code/unavailable``. In a cluster, scripts wait out a migrating slot
     /// rather than follow `ASK`: their undeclared keys (a previous owner's index, the sessions
     /// behind an index) may not have moved yet. Plain commands (one key) follow `ASK`.
     func send(_ command: RedisCommand, key: String, isScript: Bool = false) async throws -> RESPValue {

@@ -97,7 +97,7 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// with the TLS settings, which apply to every node, as the password does. The database can
     /// only be 0. Several hosts without `cluster=1` are an error. See ``clusterNodes``.
     ///
-    /// Throws ``SessionStoreError/Code/unavailable`` for anything else; the message never contains
+    /// Throws ``/SessionKit/SessionStoreError/Code/unavailable`` for anything else; the message never contains
     /// the password.
     public init(url: String, keyPrefix: String = "sessionkit", poolSize: Int = 4) throws {
         self.init(keyPrefix: keyPrefix, poolSize: poolSize)

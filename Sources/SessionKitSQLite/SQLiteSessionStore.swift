@@ -99,14 +99,14 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     // MARK: Lifecycle
 
     /// Opens the database and creates or migrates the schema (idempotent). Throws
-    /// ``SessionStoreError/Code/unavailable`` when the file cannot be opened or was written by a
+    /// ``/SessionKit/SessionStoreError/Code/unavailable`` when the file cannot be opened or was written by a
     /// newer schema version. A ``SQLiteSessionStoreConfiguration/readOnly`` store is only opened
     /// and its schema version checked.
     public func migrate() async throws {
         _ = try await connections()
     }
 
-    /// Closes every connection; later calls throw ``SessionStoreError/Code/unavailable``.
+    /// Closes every connection; later calls throw ``/SessionKit/SessionStoreError/Code/unavailable``.
     public func close() async throws {
         let previous = state.withLock { state -> State in
             defer { state = .closed }

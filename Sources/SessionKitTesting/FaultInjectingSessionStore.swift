@@ -23,7 +23,7 @@ import Synchronization
 /// #expect(try await applied == false)
 /// ```
 public final class FaultInjectingSessionStore: SessionStore, WrappingSessionStore {
-    /// An operation of ``SessionStore``.
+    /// An operation of ``/SessionKit/SessionStore``.
     public enum Operation: String, Sendable, Hashable, CaseIterable {
         case load, create, apply, touch, delete, rename, removeExpired
 

@@ -1,6 +1,6 @@
 import SessionKit
 
-/// The contract's checks of atomic per-key operations (``SessionOperation``): each kind gives the
+/// The contract's checks of atomic per-key operations (``/SessionKit/SessionOperation``): each kind gives the
 /// same result in every store, and concurrent operations on one key all survive.
 extension SessionStoreContract {
     static let operationChecks: [SessionStoreContractCheck] = [

@@ -1,8 +1,8 @@
 import SessionKit
 
-/// The rules every ``SessionStore`` follows, as checks any test framework can run unchanged: each
+/// The rules every ``/SessionKit/SessionStore`` follows, as checks any test framework can run unchanged: each
 /// check makes its stores with a factory that receives the clock to use, and throws a
-/// ``ContractViolation`` when a rule is broken. Stores that are a ``SessionUserIndex`` are also
+/// ``ContractViolation`` when a rule is broken. Stores that are a ``/SessionKit/SessionUserIndex`` are also
 /// checked for a consistent user index; for others that check passes trivially.
 ///
 /// ```swift

@@ -25,7 +25,7 @@ struct SessionStoreContractContext: Sendable {
         ContractViolation(check: check, message: message, line: line)
     }
 
-    /// Expects `body` to throw ``SessionStoreError`` with `code`.
+    /// Expects `body` to throw ``/SessionKit/SessionStoreError`` with `code`.
     func expectStoreError(
         _ code: SessionStoreError.Code, _ what: String, line: UInt = #line, _ body: () async throws -> Void
     ) async throws {
