@@ -222,6 +222,17 @@ if withEverything {
             ],
             swiftSettings: swiftSettings
         ),
+        // The README's first example, compiled exactly as it is shown (scripts/readme-example checks
+        // that the two are identical, then runs it). Without the package's upcoming-feature settings,
+        // as in a new package of a user's own.
+        .executableTarget(
+            name: "SessionKitGettingStarted",
+            dependencies: [
+                "SessionKitHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/GettingStarted"
+        ),
         // The folder is SessionKitCLI, not sessionkit: on macOS's case-insensitive file system a
         // `Sources/sessionkit` checks out into `Sources/SessionKit`. The product keeps the name.
         .executableTarget(
