@@ -16,6 +16,14 @@ struct DemoCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var arguments: DemoArguments
+    @Option(help: "Seconds a connection may go without a complete request before the server closes it: a keep-alive connection between requests, and a request whose headers are not complete (Hummingbird has no separate header-read timeout).")
+    var idleTimeout: Double = DemoServerLimits.defaultIdleTimeout / .seconds(1)
+
+    func validate() throws {
+        guard idleTimeout.isFinite, idleTimeout >= 0.001, idleTimeout <= 86_400 else {
+            throw ValidationError("--idle-timeout must be between 0.001 and 86400 seconds")
+        }
+    }
 
     func run() async throws {
         var logger = Logger(label: "sessionkit-demo")
@@ -31,7 +39,8 @@ struct DemoCommand: AsyncParsableCommand {
             // The stores' messages never contain a password.
             throw ValidationError("--store \(store): \(error.message)")
         }
-        let app = Application(router: demo.router, configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "sessionkit-demo"), services: demo.services, logger: logger)
+        let limits = DemoServerLimits(idleTimeout: .milliseconds(Int64((idleTimeout * 1000).rounded())))
+        let app = Application(router: demo.router, server: limits.server, configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "sessionkit-demo"), services: demo.services, logger: logger)
         let storage = options.flaskCompatible ? "flask cookies" : (demo.store == nil ? "\(options.cookieFormat.rawValue) cookies" : "server-side sessions in \(store)")
         logger.info("sessionkit-demo on http://\(arguments.host):\(arguments.port)/app (\(storage))")
         try await app.runService()
