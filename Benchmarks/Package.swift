@@ -78,11 +78,19 @@ let package = Package(
             ],
             path: "Sources/SessionKitHTTPBench"
         ),
-        // The same routes from a Vapor 4 application with Vapor's own sessions (Benchmarks/http/run
-        // starts it for the vapor* variants).
+        // The same routes from a Vapor 4 application with Vapor's own sessions, or SessionKit's on
+        // Vapor (SessionKitVapor; the vapor-sk-* variants); Benchmarks/http/run starts it for the
+        // vapor* variants.
         .executableTarget(
             name: "SessionKitVaporBench",
             dependencies: [
+                .product(name: "SessionKit", package: "SessionKit"),
+                .product(name: "SessionKitVapor", package: "SessionKit"),
+                .product(name: "SessionKitSQLite", package: "SessionKit"),
+                .product(name: "SessionKitPostgres", package: "SessionKit"),
+                .product(name: "SessionKitRedis", package: "SessionKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
