@@ -164,6 +164,30 @@ struct VaporServerSessionTests {
         }
     }
 
+    @Test func signedIDsAreCheckedBeforeAnyStoreAccess() async throws {
+        let store = FaultInjectingSessionStore(MemorySessionStore())
+        let keys = try KeyRing(current: Fixture.secret)
+        try await withTestApp({ app in
+            app.middleware.use(try SessionKitVaporMiddleware(store: store, signingKeys: keys))
+            Fixture.routes(app)
+        }) { app in
+            let cookie = try #require(try await send(app, "set?username=alice").cookiePair("session"))
+            let value = cookie.dropFirst("session=".count)
+            #expect(value.count > KitSessionID.cookieValueLength, "the ID carries its MAC")
+            #expect(try await send(app, "get", cookie: cookie).text == "alice")
+            // The bare ID, or the ID with another MAC, never reaches the store.
+            let bare = String(value.prefix(KitSessionID.cookieValueLength))
+            var forged = Array(value.utf8)
+            forged[forged.count - 2] = forged[forged.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            for attempt in [bare, String(decoding: forged, as: UTF8.self)] {
+                store.resetCounts()
+                let response = try await send(app, "get", cookie: "session=\(attempt)")
+                #expect(response.text == "")
+                #expect(store.totalCount == 0, "no store access")
+            }
+        }
+    }
+
     @Test func storeOutageAnswers503AndDoesNotLogTheUserOut() async throws {
         let store = FaultInjectingSessionStore(MemorySessionStore())
         try await withTestApp({ app in
