@@ -35,7 +35,7 @@ public struct DemoOptions: Sendable {
     public var sessionConfiguration: SessionConfiguration {
         var configuration = flaskCompatible ? SessionConfiguration.flaskDefaults : SessionConfiguration()
         configuration.cookie.secure = secureCookies
-        if let sessionLifetime { configuration.permanentLifetime = sessionLifetime }
+        if let sessionLifetime { configuration.permanentLifetime = .seconds(sessionLifetime) }
         return configuration
     }
 

@@ -57,8 +57,8 @@ public struct SessionKitSessionDriver: AsyncSessionDriver {
         let record = StoredSession(
             values: try Self.sessionValues(values),
             createdAt: now,
-            expiresAt: now + configuration.idleTimeout,
-            absoluteExpiresAt: now + configuration.absoluteLifetime,
+            expiresAt: now + configuration.idleTimeoutSeconds,
+            absoluteExpiresAt: now + configuration.absoluteLifetimeSeconds,
             userAgent: request.headers.first(name: .userAgent)
         )
         try await storeCall(request) {
@@ -97,7 +97,7 @@ public struct SessionKitSessionDriver: AsyncSessionDriver {
             return sessionID
         }
         let now = clock()
-        let expiresAt = now + configuration.idleTimeout
+        let expiresAt = now + configuration.idleTimeoutSeconds
         guard let loaded else {
             // Not read by this request (an ID the app set itself): replace what is stored, if anything.
             _ = try await storeCall(request) { try await store.apply(.replaceAll(try Self.sessionValues(values)), to: key, expiresAt: expiresAt) }
@@ -110,7 +110,7 @@ public struct SessionKitSessionDriver: AsyncSessionDriver {
         let remove = Set(loaded.values.keys.filter { values[$0] == nil })
         if set.isEmpty, remove.isEmpty {
             // Unchanged: extend the deadline only once a fraction of the idle window has passed.
-            let window = Double(configuration.idleTimeout)
+            let window = Double(configuration.idleTimeoutSeconds)
             if Double(now - loaded.record.lastSeenAt) >= window * configuration.touchFraction {
                 _ = try await storeCall(request) { try await store.touch(key, expiresAt: expiresAt) }
             }

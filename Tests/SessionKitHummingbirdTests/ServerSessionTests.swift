@@ -142,7 +142,7 @@ struct ServerSessionTests {
         let clock = TestClock()
         let store = FaultInjectingSessionStore(MemorySessionStore(clock: clock.function))
         var configuration = SessionConfiguration()
-        configuration.idleTimeout = 1000
+        configuration.idleTimeout = .seconds(1000)
         try await Application(router: try Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
             try await browser.execute(uri: "/set")
@@ -164,8 +164,8 @@ struct ServerSessionTests {
     @Test func absoluteLifetimeEndsEvenAnActiveSession() async throws {
         let clock = TestClock()
         var configuration = SessionConfiguration()
-        configuration.idleTimeout = 1000
-        configuration.absoluteLifetime = 2500
+        configuration.idleTimeout = .seconds(1000)
+        configuration.absoluteLifetime = .seconds(2500)
         let store = MemorySessionStore(clock: clock.function)
         try await Application(router: try Self.router(store: store, configuration: configuration, clock: clock)).test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)

@@ -267,7 +267,7 @@ struct SessionMiddlewareTests {
     @Test func expiryFollowsTheInjectedClock() async throws {
         let clock = TestClock()
         var configuration = SessionConfiguration()
-        configuration.permanentLifetime = 600
+        configuration.permanentLifetime = .seconds(600)
         let app = Application(router: try Fixture.router(configuration: configuration, clock: clock))
         try await app.test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
@@ -284,7 +284,7 @@ struct SessionMiddlewareTests {
     @Test func permanentSessionsCarryExpiresAndRefresh() async throws {
         let clock = TestClock()
         var configuration = SessionConfiguration()
-        configuration.refreshInterval = 60
+        configuration.refreshInterval = .seconds(60)
         let app = Application(router: try Fixture.router(configuration: configuration, clock: clock))
         try await app.test(.router) { client in
             let browser = SessionTestClient(client, clock: clock.function)
@@ -410,7 +410,7 @@ struct SessionConfigurationTests {
         var badName = SessionConfiguration()
         badName.cookie.name = "my session"
         var zeroLifetime = SessionConfiguration()
-        zeroLifetime.permanentLifetime = 0
+        zeroLifetime.permanentLifetime = .zero
         for configuration in [hostWithDomain, noneWithoutSecure, badName, zeroLifetime] {
             #expect(throws: SessionError.self) {
                 _ = try SessionKitMiddleware<BasicSessionKitRequestContext>(secret: Fixture.secret, configuration: configuration)

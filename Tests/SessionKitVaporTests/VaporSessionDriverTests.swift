@@ -106,7 +106,7 @@ struct VaporSessionDriverTests {
             let browser = Browser(app)
             try await browser.get("set")
             #expect(try await browser.get("get").text == "vapor")
-            clock.advance(SessionConfiguration().idleTimeout + 1)
+            clock.advance(SessionConfiguration().idleTimeoutSeconds + 1)
             #expect(try await browser.get("get").text == "", "idle past the timeout: gone, though Vapor's cookie lasts a week")
         }
     }

@@ -4,9 +4,14 @@
 ///
 /// ```swift
 /// var configuration = SessionConfiguration()
-/// configuration.permanentLifetime = 7 * 24 * 3600
+/// configuration.permanentLifetime = .seconds(7 * 24 * 3600)
+/// configuration.idleTimeout = .seconds(30 * 60)
 /// configuration.cookie.secure = false      // plain-http development only
 /// ```
+///
+/// Times are `Duration`s, as in Hummingbird and postgres-nio. Sessions keep whole seconds (cookies
+/// and stores record Unix seconds): each time is converted once, when it is set, and a fraction of a
+/// second is rounded up to the next whole second (so `.milliseconds(1)` is one second, never zero).
 public struct SessionConfiguration: Sendable {
     /// The session cookie's attributes (the value is the session).
     public struct CookieAttributes: Sendable {
@@ -38,13 +43,23 @@ public struct SessionConfiguration: Sendable {
     /// `Expires` of a permanent session's cookie and the deadline inside every cookie. Every cookie's
     /// age is also checked on load against the current value (as Flask's `max_age` does), so
     /// lowering it shortens cookies already issued.
-    public var permanentLifetime: Int64 = 31 * 24 * 3600
+    public var permanentLifetime: Duration {
+        get { .seconds(permanentLifetimeSeconds) }
+        set { permanentLifetimeSeconds = Self.wholeSeconds(newValue) }
+    }
+    /// ``permanentLifetime`` in whole seconds, as the engine computes with it.
+    package private(set) var permanentLifetimeSeconds: Int64 = 31 * 24 * 3600
     /// Re-issue a permanent session's cookie on requests, sliding its expiry (Flask's
     /// `SESSION_REFRESH_EACH_REQUEST`).
     public var refreshEachRequest = true
-    /// Re-issue for a refresh only when the cookie is at least this many seconds old, so a busy
-    /// page does not send a new cookie on every request. 0 re-issues every time, as Flask does.
-    public var refreshInterval: Int64 = 60
+    /// Re-issue for a refresh only when the cookie is at least this old (60 seconds), so a busy
+    /// page does not send a new cookie on every request. `.zero` re-issues every time, as Flask does.
+    public var refreshInterval: Duration {
+        get { .seconds(refreshIntervalSeconds) }
+        set { refreshIntervalSeconds = Self.wholeSeconds(newValue) }
+    }
+    /// ``refreshInterval`` in whole seconds.
+    package private(set) var refreshIntervalSeconds: Int64 = 60
     /// Re-issue a cookie that verified under an older key, so key rotation completes.
     public var reissueAfterKeyRotation = true
     /// Use the first session cookie that verifies (`true`), or only the first one present, as Flask
@@ -72,17 +87,27 @@ public struct SessionConfiguration: Sendable {
         case continueAnonymous
     }
 
-    /// Server-side sessions: seconds without a request before a non-permanent session ends
-    /// (a permanent one uses ``permanentLifetime``). Sliding: each use extends it.
-    public var idleTimeout: Int64 = 2 * 3600
-    /// Seconds after creation when a session ends however active it is: for server-side sessions
+    /// Server-side sessions: how long without a request before a non-permanent session ends
+    /// (2 hours; a permanent one uses ``permanentLifetime``). Sliding: each use extends it.
+    public var idleTimeout: Duration {
+        get { .seconds(idleTimeoutSeconds) }
+        set { idleTimeoutSeconds = Self.wholeSeconds(newValue) }
+    }
+    /// ``idleTimeout`` in whole seconds.
+    package private(set) var idleTimeoutSeconds: Int64 = 2 * 3600
+    /// How long after creation a session ends however active it is (90 days): for server-side sessions
     /// from the record's creation; for encrypted and signed cookie sessions from the first issue,
     /// which the cookie carries and every re-issue keeps (a refresh, ``Session/regenerateID()``, key
     /// rotation), so refreshing cannot keep a cookie alive past it. A cookie issued before SessionKit
     /// recorded the first issue counts its issue time as its first issue. The Flask format carries
     /// only its timestamp (anything more would break interop with Flask), so Flask cookies have no
     /// absolute lifetime, only ``permanentLifetime``.
-    public var absoluteLifetime: Int64 = 90 * 24 * 3600
+    public var absoluteLifetime: Duration {
+        get { .seconds(absoluteLifetimeSeconds) }
+        set { absoluteLifetimeSeconds = Self.wholeSeconds(newValue) }
+    }
+    /// ``absoluteLifetime`` in whole seconds.
+    package private(set) var absoluteLifetimeSeconds: Int64 = 90 * 24 * 3600
     /// Server-side sessions: a request that changes the session's user (sets, changes or removes
     /// ``StoredSession/userIDKey``, `_user_id`) also gets a new session ID, as if it had called
     /// ``Session/regenerateID()``, as Django's `login()` does. So a handler that logs a user in
@@ -103,7 +128,7 @@ public struct SessionConfiguration: Sendable {
         var configuration = SessionConfiguration()
         configuration.cookie.secure = false
         configuration.cookie.sameSite = nil
-        configuration.refreshInterval = 0
+        configuration.refreshInterval = .zero
         configuration.reissueAfterKeyRotation = false
         configuration.tryEveryCookieCandidate = false
         return configuration
@@ -122,9 +147,16 @@ public struct SessionConfiguration: Sendable {
         } catch let error as CookieError {
             throw SessionError(.configuration, "the session cookie's attributes are invalid: \(error.message)")
         }
-        guard permanentLifetime > 0, idleTimeout > 0, absoluteLifetime > 0, refreshInterval >= 0 else {
-            throw SessionError(.configuration, "session lifetimes must be positive")
+        guard permanentLifetimeSeconds > 0, idleTimeoutSeconds > 0, absoluteLifetimeSeconds > 0, refreshIntervalSeconds >= 0 else {
+            throw SessionError(.configuration, "session lifetimes must be positive (and the refresh interval not negative)")
         }
+    }
+
+    /// `duration` in whole seconds, a fraction rounded up (toward positive infinity).
+    static func wholeSeconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        guard attoseconds > 0 else { return seconds }
+        return seconds == .max ? .max : seconds + 1
     }
 
     func commits(status: Int) -> Bool {

@@ -133,7 +133,7 @@ extension SessionEngine {
     }
 
     private func idleWindow(permanent: Bool) -> Int64 {
-        permanent ? configuration.permanentLifetime : configuration.idleTimeout
+        permanent ? configuration.permanentLifetimeSeconds : configuration.idleTimeoutSeconds
     }
 
     private func commitNew(_ snapshot: SessionSnapshot, client: SessionClientInfo, store: any SessionStore, into commit: inout SessionCommit) async throws {
@@ -149,7 +149,7 @@ extension SessionEngine {
         logger.debug("creating a server-side session")
         let now = clock()
         let permanent = snapshot.isPermanent
-        let absolute = now + configuration.absoluteLifetime
+        let absolute = now + configuration.absoluteLifetimeSeconds
         let record = StoredSession(
             values: snapshot.values,
             createdAt: now,

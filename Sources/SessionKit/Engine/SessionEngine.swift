@@ -184,7 +184,7 @@ public struct SessionEngine: Sendable {
         var reissue = snapshot.modified || snapshot.regenerateRequested
         if !reissue, session.needsReissue, configuration.reissueAfterKeyRotation { reissue = true }
         if !reissue, permanent, configuration.refreshEachRequest {
-            reissue = now - (session.loaded?.issuedAt ?? .min / 2) >= configuration.refreshInterval
+            reissue = now - (session.loaded?.issuedAt ?? .min / 2) >= configuration.refreshIntervalSeconds
         }
         guard reissue else { return commit }
 
@@ -200,7 +200,7 @@ public struct SessionEngine: Sendable {
             logger.error("session cookie too large", metadata: ["size": "\(size)", "limit": "\(configuration.maximumCookieSize)", "largest_keys": "\(keys)"])
             throw SessionError(.cookieTooLarge, "the session cookie would be \(size) bytes, over the \(configuration.maximumCookieSize)-byte limit browsers keep; largest keys: \(keys)")
         }
-        commit.setCookies.append(try sessionCookie(value: value, expires: permanent ? now + configuration.permanentLifetime : nil))
+        commit.setCookies.append(try sessionCookie(value: value, expires: permanent ? now + configuration.permanentLifetimeSeconds : nil))
         commit.varyCookie = true
         if session.loaded == nil {
             instruments.created.increment()
@@ -253,8 +253,8 @@ public struct SessionEngine: Sendable {
     /// on load whatever it was issued under.
     func codecContext(now: Int64) -> SessionCodecContext {
         SessionCodecContext(
-            cookieName: configuration.cookie.name, now: now, lifetime: configuration.permanentLifetime,
-            absoluteLifetime: configuration.absoluteLifetime
+            cookieName: configuration.cookie.name, now: now, lifetime: configuration.permanentLifetimeSeconds,
+            absoluteLifetime: configuration.absoluteLifetimeSeconds
         )
     }
 }

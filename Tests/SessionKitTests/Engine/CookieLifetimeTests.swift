@@ -66,14 +66,14 @@ struct CookieLifetimeTests {
     func loweredLifetimeRefusesOlderCookies(format: Format) async throws {
         let clock = Clock()
         let codec = try Self.codec(format)
-        let issuedUnder30Days = Self.engine(codec, clock) { $0.permanentLifetime = 30 * Self.day }
+        let issuedUnder30Days = Self.engine(codec, clock) { $0.permanentLifetime = .seconds(30 * Self.day) }
         let cookie = try await Self.newCookie(issuedUnder30Days)
         clock.advance(by: 2 * 3600)
 
         // Still valid under the configuration it was issued under...
         #expect(try await Self.request(issuedUnder30Days, cookie: cookie).loaded, "\(format)")
         // ...but not after the incident response cut the lifetime to an hour.
-        let cutTo1Hour = Self.engine(codec, clock) { $0.permanentLifetime = 3600 }
+        let cutTo1Hour = Self.engine(codec, clock) { $0.permanentLifetime = .seconds(3600) }
         let refused = try await Self.request(cutTo1Hour, cookie: cookie)
         #expect(!refused.loaded, "\(format): a 2-hour-old cookie was accepted under a 1-hour lifetime")
         // A fresh cookie under the new lifetime still works.
@@ -87,10 +87,10 @@ struct CookieLifetimeTests {
     func refreshedCookieEndsAtTheAbsoluteLifetime(format: NativeFormat) async throws {
         let clock = Clock()
         let engine = Self.engine(try Self.codec(Format(rawValue: format.rawValue)!), clock) {
-            $0.permanentLifetime = 2 * Self.day
-            $0.absoluteLifetime = 10 * Self.day
+            $0.permanentLifetime = .seconds(2 * Self.day)
+            $0.absoluteLifetime = .seconds(10 * Self.day)
             $0.refreshEachRequest = true
-            $0.refreshInterval = 0
+            $0.refreshInterval = .zero
         }
         var cookie = try await Self.newCookie(engine)
         var lastAcceptedDay: Int64?
@@ -177,7 +177,7 @@ struct CookieLifetimeTests {
     func cookiesWithoutFirstIssueStillRead(format: NativeFormat) async throws {
         let clock = Clock()
         let codec = try Self.codec(Format(rawValue: format.rawValue)!)
-        let engine = Self.engine(codec, clock) { $0.absoluteLifetime = 10 * Self.day }
+        let engine = Self.engine(codec, clock) { $0.absoluteLifetime = .seconds(10 * Self.day) }
         let legacy = try Self.legacyCookie(
             format, values: ["user": try SessionValue(encoding: "ada"), "_permanent": try SessionValue(encoding: true)],
             issuedAt: Self.start, expiresAt: Self.start + 31 * Self.day

@@ -140,7 +140,7 @@ struct SessionMetricsTests {
 
         // Expired: a record the store still returns, past its idle deadline by the engine's clock.
         let idle = try await Self.cookie(engine)
-        clock.withLock { $0 += SessionConfiguration().idleTimeout + 60 }
+        clock.withLock { $0 += SessionConfiguration().idleTimeoutSeconds + 60 }
         _ = try await engine.load(from: RequestCookies(header: "session=\(idle)"))
         #expect(Self.count(metrics, "sessionkit_sessions_expired", storage) == 1)
         #expect(Self.count(metrics, "sessionkit_cookies_rejected", [("storage", "memory"), ("reason", "expired")]) == 1)
