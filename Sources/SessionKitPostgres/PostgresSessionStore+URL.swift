@@ -19,7 +19,7 @@ extension PostgresSessionStore {
     public convenience init(
         url: PostgresConnectionURL,
         configuration: PostgresSessionStoreConfiguration = .init(),
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
     ) throws {
         let clientConfiguration = try url.makeClientConfiguration()

@@ -61,7 +61,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     public init(
         client: PostgresClient,
         configuration: PostgresSessionStoreConfiguration = .init(),
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
     ) {
         if let schema = configuration.schema {
@@ -86,7 +86,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         database: String?,
         tls: PostgresClient.Configuration.TLS,
         configuration: PostgresSessionStoreConfiguration = .init(),
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
     ) {
         let clientConfiguration = PostgresClient.Configuration(

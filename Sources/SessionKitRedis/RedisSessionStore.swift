@@ -80,7 +80,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     /// A store on the Redis server `configuration` names; nothing connects until first use.
     public init(
         configuration: RedisSessionStoreConfiguration,
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.RedisSessionStore")
     ) {
         self.configuration = configuration

@@ -73,7 +73,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     /// A store on the database file at `configuration.path`; nothing is opened until first use or ``migrate()``.
     public init(
         configuration: SQLiteSessionStoreConfiguration,
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.SQLiteSessionStore")
     ) {
         self.configuration = configuration
@@ -82,7 +82,7 @@ public final class SQLiteSessionStore: SessionUserIndex, Service {
     }
 
     /// A store on the database file at `path` with default settings.
-    public convenience init(path: String, clock: @escaping @Sendable () -> Int64 = systemSessionClock) {
+    public convenience init(path: String, clock: @escaping @Sendable () -> Int64 = SessionClock.system) {
         self.init(configuration: .init(path: path), clock: clock)
     }
 

@@ -14,7 +14,7 @@ struct SessionsToolNetworkStoreTests {
     static let postgresURL = environment["SESSIONKIT_POSTGRES_URL"].map { $0 + "?sslmode=disable" }
 
     static func record(user: String, agent: String) throws -> StoredSession {
-        let now = systemSessionClock()
+        let now = SessionClock.system()
         return StoredSession(
             values: [StoredSession.userIDKey: try SessionValue(encoding: user)],
             createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 86_400, userAgent: agent

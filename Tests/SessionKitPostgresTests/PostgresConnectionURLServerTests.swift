@@ -37,7 +37,7 @@ struct PostgresConnectionURLServerTests {
             #expect(try await database.usesTLS())
             let store = database.makeStore()
             let key = SessionID().storageKey
-            try await store.create(key, Self.session(systemSessionClock()))
+            try await store.create(key, Self.session(SessionClock.system()))
             #expect(try await store.load(key) != nil)
         }
     }
@@ -157,7 +157,7 @@ struct PostgresConnectionURLServerTests {
                     try await ownerDatabase.client.query("GRANT CREATE ON DATABASE \(unescaped: database) TO \(unescaped: role)")
                     try await store.migrate()
                     let key = SessionID().storageKey
-                    try await store.create(key, Self.session(systemSessionClock()))
+                    try await store.create(key, Self.session(SessionClock.system()))
                     #expect(try await store.load(key) != nil)
                 }
             } catch {

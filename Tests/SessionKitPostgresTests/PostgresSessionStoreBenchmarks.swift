@@ -17,7 +17,7 @@ struct PostgresSessionStoreBenchmarks {
         try await PostgresTestDatabase.with { database in
             let store = database.makeStore()
             try await store.migrate()
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let values = ["username": SessionValue(json: Array("\"alice\"".utf8)), "_permanent": SessionValue(json: Array("true".utf8))]
             let keys = (0..<20_000).map { _ in SessionID().storageKey }
             for tasks in [1, 8] {

@@ -57,7 +57,7 @@ struct PostgresSessionStoreLeaseTests {
     ) async throws -> (HeldWait, key: SessionStorageKey, session: StoredSession) {
         let (store, patient) = (stores.tested, stores.patient)
         let key = SessionID().storageKey
-        let session = Self.session(systemSessionClock())
+        let session = Self.session(SessionClock.system())
         try await patient.create(key, session)
         // The tested store's schema check, while the connection is free: its load then only waits.
         try await store.migrate()

@@ -62,7 +62,7 @@ struct PostgresSessionStoreTests {
             // Data survives a second migration.
             let key = SessionID().storageKey
             let store = database.makeStore(schema: schema)
-            try await store.create(key, Self.session(systemSessionClock()))
+            try await store.create(key, Self.session(SessionClock.system()))
             try await database.makeStore(schema: schema).migrate()
             #expect(try await store.load(key) != nil)
             // A database from a newer SessionKit is refused, not damaged.
@@ -163,7 +163,7 @@ struct PostgresSessionStoreTests {
                 let a = database.makeStore(schema: schema)
                 let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, connectionTimeout: .seconds(30), runsClient: false))   // patient: a hang detector under the parallel suite
                 let key = SessionID().storageKey
-                let now = systemSessionClock()
+                let now = SessionClock.system()
                 try await a.create(key, Self.session(now, user: "alice"))
                 #expect(try await b.load(key) == Self.session(now, user: "alice"))
                 await #expect(throws: SessionStoreError.self) { try await b.create(key, Self.session(now)) }
@@ -194,7 +194,7 @@ struct PostgresSessionStoreTests {
             let schema = database.makeSchema()
             let store = database.makeStore(schema: schema)
             let id = SessionID()
-            try await store.create(id.storageKey, Self.session(systemSessionClock()))
+            try await store.create(id.storageKey, Self.session(SessionClock.system()))
             let rows = try await database.client.query("SELECT encode(key_hash, 'hex') FROM \(unescaped: schema).sessionkit_sessions").collect()
             #expect(try rows.map { try $0.decode(String.self) } == [id.storageKey.hex])
         }
@@ -255,7 +255,7 @@ struct PostgresSessionStoreTests {
         try await PostgresTestDatabase.with { database in
             let store = database.makeStore()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let texts = ["{\"b\": 1, \"a\":[1.50, 2e3]}", "\"é ✓ \\u0000\"", "{\" t\":[\"x\"]}", "12345678901234567890123"]
             let values = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ("v\($0.offset)", SessionValue(json: Array($0.element.utf8))) })
             try await store.create(key, StoredSession(values: values, createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 600))
@@ -332,7 +332,7 @@ struct PostgresSessionStoreTests {
             let schema = database.makeSchema()
             let store = database.makeStore(schema: schema)
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, Self.session(now))
             _ = try await database.client.query("UPDATE \(unescaped: "\"" + schema + "\"").sessionkit_sessions SET data = '\\x0105'::bytea")
             await #expect {

@@ -77,7 +77,7 @@ final class PostgresTestDatabase: Sendable {
 
     /// A store on the shared client; in a fresh schema unless one is given.
     func makeStore(
-        schema: String? = nil, clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        schema: String? = nil, clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
     ) -> PostgresSessionStore {
         var configuration = PostgresSessionStoreConfiguration(schema: schema ?? makeSchema(), runsClient: false)

@@ -87,7 +87,7 @@ final class PostgresURLTestDatabase: Sendable {
 
     /// A store on the shared client, in a fresh schema.
     func makeStore(
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
     ) -> PostgresSessionStore {
         var configuration = PostgresSessionStoreConfiguration(schema: makeSchema(), runsClient: false)

@@ -30,7 +30,7 @@ struct RedisClusterStoreTests {
             let store = try stores.make()
             #expect(store.keyBase == "{\(stores.prefix)}")
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, Self.session(now, user: "alice"))
             let keys = Set(try await RedisClusterTestServer.keys(store.keyBase))
             let base = store.keyBase
@@ -68,7 +68,7 @@ struct RedisClusterStoreTests {
             wrong.assign(0...(RedisClusterSlot.count - 1), to: other)
             client.install(wrong)
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, Self.session(now, user: "bob"))
             let moved = client.statistics.moved
             #expect(moved >= 1)
@@ -116,7 +116,7 @@ struct RedisClusterStoreTests {
             let source = try #require(map.node(forSlot: slot))
             let target = try #require(map.nodes.first { $0 != source })
             // Some sessions before the move, so the slot has keys to migrate.
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let log = ReshardingLog()
             for index in 0..<60 {
                 let key = SessionID().storageKey

@@ -103,7 +103,7 @@ struct RedisClusterTLSTests {
         for (owner, prefix) in prefixes {
             try await Self.withStore(url: onlyTheFirst, prefix: prefix) { store in
                 let key = SessionID().storageKey
-                let now = systemSessionClock()
+                let now = SessionClock.system()
                 try await store.create(key, Self.session(now, user: "tls-user"))
                 #expect(try await store.load(key)?.values[StoredSession.userIDKey] != nil)
                 #expect(try await store.apply(.updateApplying(set: [:], remove: [], operations: [SessionOperation(key: "n", kind: .increment(by: 2))]), to: key, expiresAt: now + 1800))

@@ -76,7 +76,7 @@ final class RedisClusterTestStores: Sendable {
     private let stores = Mutex<[RedisSessionStore]>([])
     let prefix = "sktest-\(UUID().uuidString)"
 
-    func make(prefix: String? = nil, clock: @escaping @Sendable () -> Int64 = systemSessionClock) throws -> RedisSessionStore {
+    func make(prefix: String? = nil, clock: @escaping @Sendable () -> Int64 = SessionClock.system) throws -> RedisSessionStore {
         let store = RedisSessionStore(configuration: try RedisClusterTestServer.configuration(prefix: prefix ?? self.prefix), clock: clock)
         stores.withLock { $0.append(store) }
         return store

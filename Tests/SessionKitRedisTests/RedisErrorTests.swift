@@ -131,7 +131,7 @@ struct RedisErrorTests {
             defer { store.close() }
             try await store.ping()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 60))
             #expect(try await store.load(key) != nil)
             try await store.delete(key)

@@ -13,7 +13,7 @@ import Testing
 struct RedisSessionStoreBenchmarks {
     @Test func throughputAndCleanup() async throws {
         try await RedisTestStores.with { stores in
-            let clock = ContractClock(systemSessionClock())
+            let clock = ContractClock(SessionClock.system())
             let store = try stores.make(clock: clock.function, configure: { $0.poolSize = 4 })
             let now = clock.now
             let values = ["username": SessionValue(json: Array("\"alice\"".utf8)), "_permanent": SessionValue(json: Array("true".utf8))]

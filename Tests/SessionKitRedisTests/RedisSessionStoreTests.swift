@@ -32,7 +32,7 @@ struct RedisSessionStoreTests {
             let a = try stores.make()
             let b = try stores.make()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await a.create(key, Self.session(now, user: "alice"))
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<40 {
@@ -55,7 +55,7 @@ struct RedisSessionStoreTests {
         try await RedisTestStores.with { stores in
             let store = try stores.make()
             let id = SessionID()
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(id.storageKey, Self.session(now, idle: 600, user: "bob"))
             let connection = try await RedisTestServer.connection()
             defer { connection.close() }
@@ -66,7 +66,7 @@ struct RedisSessionStoreTests {
             let ttl = try await connection.send(RedisCommand("TTL", sessionKey)).int64 ?? -1
             // The TTL counts from the store's clock when it wrote: at most 600, and less by no more
             // than the seconds that have passed since `now` (a loaded machine can take many).
-            var elapsed = systemSessionClock() - now
+            var elapsed = SessionClock.system() - now
             #expect((600 - elapsed - 1...600).contains(ttl))
             let fields = try await connection.send(RedisCommand("HGETALL", sessionKey)).array?.compactMap(\.string) ?? []
             #expect(Set(stride(from: 0, to: fields.count, by: 2).map { fields[$0] }) == ["c", "l", "e", "a", "v:n", "v:_user_id"])
@@ -74,7 +74,7 @@ struct RedisSessionStoreTests {
             // A touch moves the TTL with the deadline.
             #expect(try await store.touch(id.storageKey, expiresAt: now + 1200))
             let moved = try await connection.send(RedisCommand("TTL", sessionKey)).int64 ?? -1
-            elapsed = systemSessionClock() - now
+            elapsed = SessionClock.system() - now
             #expect((1200 - elapsed - 1...1200).contains(moved))
         }
     }
@@ -82,7 +82,7 @@ struct RedisSessionStoreTests {
     @Test func redisExpiresKeysAndTheIndexesFollow() async throws {
         try await RedisTestStores.with { stores in
             let store = try stores.make()
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let key = SessionID().storageKey
             try await store.create(key, Self.session(now, idle: 1, user: "carol"))
             try await Task.sleep(for: .milliseconds(2100))
@@ -98,7 +98,7 @@ struct RedisSessionStoreTests {
 
     @Test func cleanupRunsInBatches() async throws {
         try await RedisTestStores.with { stores in
-            let clock = ContractClock(systemSessionClock())
+            let clock = ContractClock(SessionClock.system())
             let store = try stores.make(clock: clock.function, configure: { $0.cleanupBatchSize = 100 })
             for index in 0..<450 {
                 try await store.create(SessionID().storageKey, Self.session(clock.now, idle: index < 350 ? 10 : 1000, user: index % 2 == 0 ? "u" : nil))
@@ -113,7 +113,7 @@ struct RedisSessionStoreTests {
     @Test func valuesAreBinarySafeAndLarge() async throws {
         try await RedisTestStores.with { stores in
             let store = try stores.make()
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let key = SessionID().storageKey
             var values: [String: SessionValue] = ["\r\n*2\r\n:x": Self.json("\"\\r\\n\""), "": Self.json("0"), "ü/🎉": Self.json("\"ok\"")]
             for index in 0..<1500 { values["k\(index)"] = Self.json("\(index)") }
@@ -132,7 +132,7 @@ struct RedisSessionStoreTests {
             let name = "sktest-\(UUID().uuidString.prefix(8))"
             let store = try stores.make(configure: { $0.clientName = name; $0.poolSize = 1 })
             let key = SessionID().storageKey
-            try await store.create(key, Self.session(systemSessionClock()))
+            try await store.create(key, Self.session(SessionClock.system()))
             let connection = try await RedisTestServer.connection()
             defer { connection.close() }
             let list = try await connection.send(RedisCommand("CLIENT", "LIST")).string ?? ""
@@ -150,7 +150,7 @@ struct RedisSessionStoreTests {
         try await RedisTestStores.with { stores in
             let store = try stores.make()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, Self.session(now))
             let connection = try await RedisTestServer.connection()
             defer { connection.close() }
@@ -161,7 +161,7 @@ struct RedisSessionStoreTests {
 
     @Test func runsAsAServiceAndClosesOnShutdown() async throws {
         try await RedisTestStores.with { stores in
-            let clock = ContractClock(systemSessionClock())
+            let clock = ContractClock(SessionClock.system())
             let store = try stores.make(clock: clock.function, configure: { $0.cleanupInterval = .milliseconds(10) })
             let expiring = SessionID().storageKey
             try await store.create(expiring, Self.session(clock.now, idle: 5, user: "dave"))
@@ -203,7 +203,7 @@ struct RedisSessionStoreTests {
             }
             let other = try stores.make(configure: { $0.database = 3 })
             let key = SessionID().storageKey
-            try await other.create(key, Self.session(systemSessionClock()))
+            try await other.create(key, Self.session(SessionClock.system()))
             #expect(try await other.load(key) != nil)
             #expect(try await stores.make().load(key) == nil)
             try await other.delete(key)

@@ -63,7 +63,7 @@ struct RedisTLSTests {
         try await RedisTestStores.with(url: RedisTestServer.tlsURL()) { stores in
             let overTLS = try stores.make()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await overTLS.create(key, StoredSession(values: ["n": SessionValue(json: Array("1".utf8))], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 120))
             let plain = RedisSessionStore(configuration: try RedisTestServer.configuration(prefix: stores.prefix))
             defer { plain.close() }
@@ -127,7 +127,7 @@ struct RedisTLSTests {
             #expect(store.configuration.tls == RedisTLS(verifyServer: false))
             try await store.ping()
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 60))
             #expect(try await store.load(key) != nil)
         }

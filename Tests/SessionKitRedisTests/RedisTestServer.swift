@@ -81,7 +81,7 @@ final class RedisTestStores: Sendable {
     }
 
     func make(
-        prefix: String? = nil, clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        prefix: String? = nil, clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         configure: (inout RedisSessionStoreConfiguration) -> Void = { _ in }
     ) throws -> RedisSessionStore {
         var configuration = try RedisTestServer.configuration(prefix: prefix ?? self.prefix, url: url)

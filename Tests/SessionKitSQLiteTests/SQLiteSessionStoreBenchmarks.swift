@@ -23,7 +23,7 @@ struct SQLiteSessionStoreBenchmarks {
 
     @Test func throughputAndCleanup() async throws {
         try await SQLiteSessionStoreTests.withStores { stores in
-            let clock = ContractClock(systemSessionClock())
+            let clock = ContractClock(SessionClock.system())
             let store = stores.make(file: "bench", clock: clock.function)
             try await store.migrate()
             let now = clock.now

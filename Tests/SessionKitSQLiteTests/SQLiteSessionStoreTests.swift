@@ -21,7 +21,7 @@ struct SQLiteSessionStoreTests {
         }
 
         func make(
-            file: String = UUID().uuidString, clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+            file: String = UUID().uuidString, clock: @escaping @Sendable () -> Int64 = SessionClock.system,
             configure: (inout SQLiteSessionStoreConfiguration) -> Void = { _ in }
         ) -> SQLiteSessionStore {
             var configuration = SQLiteSessionStoreConfiguration(path: "\(directory)/\(file).sqlite")
@@ -65,7 +65,7 @@ struct SQLiteSessionStoreTests {
         try await Self.withStores { stores in
             let key = SessionID().storageKey
             let first = stores.make(file: "shared")
-            let session = Self.session(systemSessionClock(), user: "alice")
+            let session = Self.session(SessionClock.system(), user: "alice")
             try await first.create(key, session)
             try await first.close()
             let second = stores.make(file: "shared")
@@ -210,7 +210,7 @@ struct SQLiteSessionStoreTests {
         try await Self.withStores { stores in
             let store = stores.make(file: "hash")
             let id = SessionID()
-            try await store.create(id.storageKey, Self.session(systemSessionClock()))
+            try await store.create(id.storageKey, Self.session(SessionClock.system()))
             try await store.close()
             let connection = try await SQLiteConnection.open(storage: .file(path: "\(stores.directory)/hash.sqlite"))
             let rows = try await connection.query("SELECT hex(key_hash) AS k FROM sessionkit_sessions")
@@ -223,7 +223,7 @@ struct SQLiteSessionStoreTests {
     @Test func aCorruptRecordIsReportedAsSuchAndHarmsNoOtherSession() async throws {
         try await Self.withStores { stores in
             let store = stores.make(file: "corrupt")
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let broken = SessionID().storageKey, intact = SessionID().storageKey
             try await store.create(broken, Self.session(now))
             try await store.create(intact, Self.session(now))
@@ -264,7 +264,7 @@ struct SQLiteSessionStoreTests {
             let a = stores.make(file: "shared")
             let b = stores.make(file: "shared")
             let key = SessionID().storageKey
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             try await a.create(key, Self.session(now))
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<40 {
@@ -282,7 +282,7 @@ struct SQLiteSessionStoreTests {
     @Test func createsItsFilesReadableByTheOwnerOnly() async throws {
         try await Self.withStores { stores in
             let store = stores.make(file: "private")
-            try await store.create(SessionID().storageKey, Self.session(systemSessionClock()))
+            try await store.create(SessionID().storageKey, Self.session(SessionClock.system()))
             let path = "\(stores.directory)/private.sqlite"
             for file in [path, path + "-wal", path + "-shm"] {
                 let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
@@ -295,7 +295,7 @@ struct SQLiteSessionStoreTests {
     /// never migrates or writes, and refuses writes.
     @Test func aReadOnlyStoreNeitherMigratesNorWrites() async throws {
         try await Self.withStores { stores in
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let key = SessionID().storageKey
             let path = "\(stores.directory)/v1-read.sqlite"
             let connection = try await SQLiteConnection.open(storage: .file(path: path))
@@ -428,7 +428,7 @@ struct SQLiteSessionStoreTests {
         // Other tasks keep the reader and writer connections busy meanwhile.
         try await Self.withStores { stores in
             let store = stores.make(configure: { $0.readerCount = readerCount })
-            let now = systemSessionClock()
+            let now = SessionClock.system()
             let key = SessionID().storageKey
             let noise = SessionID().storageKey
             try await store.create(key, Self.session(now))

@@ -42,7 +42,7 @@ public final class MemorySessionStore: SessionUserIndex, Service {
     /// A store with `configuration`, reading time from `clock` (Unix seconds).
     public init(
         configuration: MemorySessionStoreConfiguration = .init(),
-        clock: @escaping @Sendable () -> Int64 = systemSessionClock,
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.MemorySessionStore")
     ) {
         var shardCount = 1

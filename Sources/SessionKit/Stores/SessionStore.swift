@@ -52,12 +52,3 @@ public protocol SessionStore: Sendable {
     /// Deletes every expired session and returns how many it deleted; live sessions are untouched.
     func removeExpired() async throws -> Int
 }
-
-/// The system clock in Unix seconds, the default clock of the built-in stores.
-///
-/// ```swift
-/// let store = MemorySessionStore(clock: systemSessionClock)
-/// ```
-@Sendable public func systemSessionClock() -> Int64 {
-    SessionClock.system()
-}

@@ -10,7 +10,7 @@ struct FaultInjectingSessionStoreTests {
     }
 
     static func session() -> StoredSession {
-        let now = systemSessionClock()
+        let now = SessionClock.system()
         return StoredSession(values: [:], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 600)
     }
 
@@ -21,7 +21,7 @@ struct FaultInjectingSessionStoreTests {
         store.fail([.load, .apply])
         await #expect(throws: SessionStoreError.self) { _ = try await store.load(key) }
         await #expect(throws: SessionStoreError.self) { _ = try await store.apply(.replaceAll([:]), to: key, expiresAt: 0) }
-        #expect(try await store.touch(key, expiresAt: systemSessionClock() + 60))
+        #expect(try await store.touch(key, expiresAt: SessionClock.system() + 60))
         store.heal()
         #expect(try await store.load(key) != nil)
         #expect(store.callCount(.load) == 2)
@@ -70,7 +70,7 @@ struct FaultInjectingSessionStoreHoldTests {
     @Test func holdsCallsUntilReleased() async throws {
         let store = FaultInjectingSessionStore(MemorySessionStore())
         let key = SessionID().storageKey
-        let now = systemSessionClock()
+        let now = SessionClock.system()
         // Deadlines far off: under a loaded parallel run this test has taken over a minute.
         try await store.create(key, StoredSession(values: [:], createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 7200))
         store.hold([.apply])

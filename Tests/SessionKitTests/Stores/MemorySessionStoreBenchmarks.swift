@@ -9,7 +9,7 @@ import Testing
 struct MemorySessionStoreBenchmarks {
     @Test func oneMillionSessions() async throws {
         let count = 1_000_000
-        let clock = ContractClock(systemSessionClock())
+        let clock = ContractClock(SessionClock.system())
         let store = MemorySessionStore(configuration: .init(maximumSessions: 2_000_000), clock: clock.function)
         let now = clock.now
         let keys = (0..<count).map { _ in SessionID().storageKey }

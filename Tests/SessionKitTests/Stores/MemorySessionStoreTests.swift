@@ -303,7 +303,7 @@ struct MemorySessionStoreTests {
     @Test func memoryFootprintIsSmall() async throws {
         let before = Self.residentBytes()
         let store = MemorySessionStore()
-        let now = systemSessionClock()
+        let now = SessionClock.system()
         for _ in 0..<100_000 {
             try await store.create(SessionID().storageKey, Self.session(now, user: nil))
         }
