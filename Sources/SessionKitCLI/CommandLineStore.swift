@@ -76,7 +76,7 @@ struct CommandLineStore {
         }
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
             switch store.kind {
-            case .postgres(let postgres): group.addTask { try await postgres.client.run() }
+            case .postgres(let postgres): group.addTask { await postgres.client.run() }
             case .redis, .sqlite: break
             }
             defer {

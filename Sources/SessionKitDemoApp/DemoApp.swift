@@ -43,7 +43,10 @@ public struct DemoApp {
         // How many sessions the memory store holds (expired ones not yet removed included): nothing
         // outside this process can count them otherwise (scripts/soak reads it each minute).
         let memorySessions = (store as? MemorySessionStore).map { memory in
-            (store: memory, gauge: metrics.makeGauge(name: "sessionkit_demo_memory_store_sessions", help: "Sessions held by the demo's memory store, expired ones not yet removed included."))
+            (store: memory, gauge: metrics.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "sessionkit", subsystem: "demo", metricName: "memory_store", unitName: "sessions",
+                helpText: "Sessions held by the demo's memory store, expired ones not yet removed included."
+            )))
         }
         router.get("/metrics") { _, _ in
             if let memorySessions { memorySessions.gauge.set(Int64(memorySessions.store.count)) }
