@@ -26,6 +26,10 @@ import SessionKit
 /// - `connect_timeout`: how long to wait for the TCP connection, in seconds unless a unit is given
 ///   (postgres-nio's default, 10 seconds, when absent).
 /// - `application_name`: shown in `pg_stat_activity`.
+/// - `prepared_statements`: `on` (the default) or `off`: whether the store's frequent statements
+///   run prepared (``PostgresSessionStoreConfiguration/usesPreparedStatements``). `off` behind a
+///   pooler that cannot keep prepared statements per client (PgBouncer in transaction mode before
+///   1.21, or without `max_prepared_statements`).
 ///
 /// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
 /// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
@@ -104,6 +108,8 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     public var connectTimeout: Duration?
     /// The `application_name` the server shows in `pg_stat_activity`.
     public var applicationName: String?
+    /// Whether the store runs its frequent statements prepared (`prepared_statements`, `on` by default).
+    public var usesPreparedStatements = true
 
     /// The ``statementTimeout`` when the URL gives none.
     public static let defaultStatementTimeout: Duration = .seconds(5)
@@ -111,7 +117,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     /// the caller names does, as in libpq.
     public static let standardPasswordVariable = "PGPASSWORD"
     /// The URL parameters this type understands.
-    static let parameterNames = ["sslmode", "sslrootcert", "statement_timeout", "connect_timeout", "application_name"]
+    static let parameterNames = ["sslmode", "sslrootcert", "statement_timeout", "connect_timeout", "application_name", "prepared_statements"]
 
     /// Parses `url`. When it has no password (or an empty one), the password is read from the
     /// environment variable `passwordEnvironmentVariable` (the demo uses `SESSIONKIT_STORE_PASSWORD`),
@@ -260,6 +266,12 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
                     throw Self.invalid("connect_timeout must be a positive whole number of seconds, or one with a unit us, ms, s, min, h or d")
                 }
                 connectTimeout = timeout
+            case "prepared_statements":
+                switch value {
+                case "on": usesPreparedStatements = true
+                case "off": usesPreparedStatements = false
+                default: throw Self.invalid("prepared_statements must be on or off")
+                }
             default:  // application_name
                 applicationName = value
             }
@@ -353,6 +365,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
         text += "&statement_timeout=\(Self.milliseconds(statementTimeout))ms"
         if let connectTimeout { text += "&connect_timeout=\(Self.milliseconds(connectTimeout))ms" }
         if let applicationName { text += "&application_name=" + Self.percentEncoded(applicationName) }
+        if !usesPreparedStatements { text += "&prepared_statements=off" }
         return text
     }
 

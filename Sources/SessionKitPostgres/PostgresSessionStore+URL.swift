@@ -5,7 +5,9 @@ import SessionKit
 extension PostgresSessionStore {
     /// A store with its own `PostgresClient` for the server of `url` (see ``PostgresConnectionURL``
     /// for the TLS modes, the statement timeout and where the password comes from); it logs the
-    /// pool's background events, such as failed connection attempts, to `logger`. Throws
+    /// pool's background events, such as failed connection attempts, to `logger`. The URL's
+    /// `prepared_statements=off` turns ``PostgresSessionStoreConfiguration/usesPreparedStatements``
+    /// off. Throws
     /// ``/SessionKit/SessionStoreError`` when the CA file of `sslrootcert` cannot be read.
     ///
     /// ```swift
@@ -23,6 +25,8 @@ extension PostgresSessionStore {
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
     ) throws {
         let clientConfiguration = try url.makeClientConfiguration()
+        var configuration = configuration
+        if !url.usesPreparedStatements { configuration.usesPreparedStatements = false }
         self.init(
             client: PostgresClient(configuration: clientConfiguration, backgroundLogger: logger),
             configuration: configuration, clock: clock, logger: logger

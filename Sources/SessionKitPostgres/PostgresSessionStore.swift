@@ -50,6 +50,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     /// The settings the store was made with.
     public let configuration: PostgresSessionStoreConfiguration
     let tables: Tables
+    /// The SQL of the frequent statements, for these tables.
+    let statements: PostgresSessionStatements
     private let clock: @Sendable () -> Int64
     let logger: Logger
     private let migration = Mutex<MigrationState>(.idle)
@@ -70,6 +72,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         self.client = client
         self.configuration = configuration
         self.tables = Tables(schema: configuration.schema)
+        self.statements = PostgresSessionStatements(tables: tables)
         self.clock = clock
         self.logger = logger
         self.leaseWatchdog = LeaseWatchdog(timeout: configuration.connectionTimeout)
@@ -170,24 +173,16 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     // MARK: SessionStore
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
-        let (table, logger, now) = (tables.sessions, logger, clock())
+        let statement = PostgresLoadStatement(key: Self.bytes(key), now: clock())
         return try await withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
-                FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
-                """, logger: logger)
-            var session: StoredSession?
-            for try await row in rows {
-                let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try row.decode(
-                    (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?).self
-                )
-                session = StoredSession(
-                    values: try SessionRecordCoding.decode(data.readableBytesView).values,
-                    createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
-                    userAgent: userAgent, ipAddress: ipAddress
-                )
+            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try await self.rows(statement, on: connection).first else {
+                return nil
             }
-            return session
+            return StoredSession(
+                values: try SessionRecordCoding.decode(data.readableBytesView).values,
+                createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                userAgent: userAgent, ipAddress: ipAddress
+            )
         }
     }
 
@@ -216,74 +211,47 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        let (table, logger, now) = (tables.sessions, logger, clock())
+        let now = clock()
         switch delta {
         case .replaceAll(let values):
-            let data = ByteBuffer(bytes: SessionRecordCoding.encode(values))
-            let userID = StoredSession.userID(from: values[StoredSession.userIDKey])
-            return try await withConnection { connection in
-                let rows = try await connection.query("""
-                    UPDATE \(unescaped: table)
-                    SET data = \(data), user_id = \(userID), expires_at = LEAST(\(expiresAt), absolute_expires_at),
-                        sweep_at = LEAST(sweep_at, \(expiresAt), absolute_expires_at), last_seen_at = \(now)
-                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
-                    """, logger: logger)
-                return try await Self.hasRows(rows)
-            }
+            var bindings = PostgresWriteStatement<PostgresReplaceWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
+            bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(values)))
+            bindings.append(StoredSession.userID(from: values[StoredSession.userIDKey]))
+            return try await write(PostgresWriteStatement<PostgresReplaceWrite>(bindings: bindings))
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             return try await touch(key, expiresAt: expiresAt)
         case .update(let set, let remove):
             // One statement: PostgreSQL merges the delta into the stored blob under the row's lock
             // (`sessionkit_apply_delta`), so concurrent applies to one session never retry.
-            let delta = ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
-            let touchesUser = set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
-            let userID = set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) }
-            let function = tables.applyDelta
-            return try await withConnection { connection in
-                let rows = try await connection.query("""
-                    UPDATE \(unescaped: table)
-                    SET data = \(unescaped: function)(data, \(delta)),
-                        user_id = CASE WHEN \(touchesUser) THEN \(userID) ELSE user_id END,
-                        expires_at = LEAST(\(expiresAt), absolute_expires_at),
-                        sweep_at = LEAST(sweep_at, \(expiresAt), absolute_expires_at), last_seen_at = \(now)
-                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
-                    """, logger: logger)
-                return try await Self.hasRows(rows)
-            }
+            var bindings = PostgresWriteStatement<PostgresUpdateWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
+            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            return try await write(PostgresWriteStatement<PostgresUpdateWrite>(bindings: bindings))
         case .updateApplying(let set, let remove, let list):
             // The delta, then the operations on the values as the row holds them now, in one
             // statement under the row's lock: no concurrent request's operation is lost.
             try SessionOperationWire.check(list)
-            let delta = ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
-            let operations = SessionOperationWire.encodedText(list)
-            let touchesUser = set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey)
-            let userID = set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) }
-            let (merge, operate) = (tables.applyDelta, tables.applyOperations)
-            return try await withConnection { connection in
-                let rows = try await connection.query("""
-                    UPDATE \(unescaped: table)
-                    SET data = \(unescaped: operate)(\(unescaped: merge)(data, \(delta)), \(operations)::jsonb),
-                        user_id = CASE WHEN \(touchesUser) THEN \(userID) ELSE user_id END,
-                        expires_at = LEAST(\(expiresAt), absolute_expires_at),
-                        sweep_at = LEAST(sweep_at, \(expiresAt), absolute_expires_at), last_seen_at = \(now)
-                    WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
-                    """, logger: logger)
-                return try await Self.hasRows(rows)
-            }
+            var bindings = PostgresWriteStatement<PostgresOperateWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
+            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            bindings.append(SessionOperationWire.encodedText(list))
+            return try await write(PostgresWriteStatement<PostgresOperateWrite>(bindings: bindings))
         }
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
-        let (table, logger, now) = (tables.sessions, logger, clock())
-        return try await withConnection { connection in
-            let rows = try await connection.query("""
-                UPDATE \(unescaped: table)
-                SET expires_at = LEAST(\(expiresAt), absolute_expires_at), sweep_at = LEAST(sweep_at, \(expiresAt), absolute_expires_at),
-                    last_seen_at = \(now)
-                WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now) RETURNING 1
-                """, logger: logger)
-            return try await Self.hasRows(rows)
-        }
+        let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: expiresAt, now: clock(), key: Self.bytes(key))
+        return try await write(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings))
+    }
+
+    /// `$4`-`$6` of a delta: the encoded delta, whether it changes the user, the new user ID.
+    private static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresBindings) {
+        bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 })))
+        bindings.append(set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey))
+        bindings.append(set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) })
+    }
+
+    /// Runs a write; `true` when it changed a live session.
+    private func write<Kind>(_ statement: PostgresWriteStatement<Kind>) async throws -> Bool {
+        try await withConnection { connection in try await !self.rows(statement, on: connection).isEmpty }
     }
 
     public func delete(_ key: SessionStorageKey) async throws {

@@ -23,14 +23,22 @@ public struct PostgresSessionStoreConfiguration: Sendable {
     /// connection pool). Set it to `false` when the client is shared and run elsewhere: a client's
     /// `run()` may be called only once.
     public var runsClient: Bool
+    /// Whether a request's statements (load, touch and the writes) run as prepared statements: each
+    /// connection parses and plans them once, then sends only the values, which roughly halves what
+    /// a session read costs the app server and the database (BENCHMARKS.md). Turn it off behind a
+    /// pooler that cannot keep prepared statements per client connection (PgBouncer in transaction
+    /// mode before 1.21, or without `max_prepared_statements`): the same SQL then runs unnamed.
+    public var usesPreparedStatements: Bool
 
     public init(
         schema: String? = nil,
         connectionTimeout: Duration = .seconds(5),
         cleanupInterval: Duration = .seconds(60),
         cleanupBatchSize: Int = 1000,
-        runsClient: Bool = true
+        runsClient: Bool = true,
+        usesPreparedStatements: Bool = true
     ) {
+        self.usesPreparedStatements = usesPreparedStatements
         self.schema = schema
         self.connectionTimeout = connectionTimeout
         self.cleanupInterval = cleanupInterval

@@ -40,8 +40,20 @@ struct PostgresConnectionURLTests {
         #expect(url.statementTimeout == PostgresConnectionURL.defaultStatementTimeout)
         #expect(url.statementTimeout == .seconds(5))
         #expect(url.connectTimeout == nil)
+        #expect(url.usesPreparedStatements)
         #expect(try Self.parse("postgres://app@localhost/").database == nil)
         #expect(try Self.parse("POSTGRES://app@localhost/db").database == "db")
+    }
+
+    /// `prepared_statements=off` reaches the store's configuration, and the description keeps it.
+    @Test func preparedStatementsCanBeTurnedOff() throws {
+        let off = try Self.parse("postgres://app@db/app?sslmode=disable&prepared_statements=off")
+        #expect(!off.usesPreparedStatements)
+        #expect(off.description.hasSuffix("&prepared_statements=off"))
+        #expect(try Self.parse(off.description).usesPreparedStatements == false)
+        #expect(try Self.parse("postgres://app@db/app?prepared_statements=on").usesPreparedStatements)
+        #expect(!(try PostgresSessionStore(url: off).configuration.usesPreparedStatements))
+        #expect(try PostgresSessionStore(url: Self.parse("postgres://app@db/app?sslmode=disable")).configuration.usesPreparedStatements)
     }
 
     @Test func ipv6Hosts() throws {
@@ -167,6 +179,7 @@ struct PostgresConnectionURLTests {
         "postgres://app:s3cr3t-Pss@db/app?connect_timeout=0",
         "postgres://app:s3cr3t-Pss@db/app?sslmode=",
         "postgres://app:s3cr3t-Pss@db/app?sslmode=verify-full",
+        "postgres://app:s3cr3t-Pss@db/app?prepared_statements=no",
     ])
     func invalidURLsThrowWithoutThePassword(_ url: String) throws {
         let error = #expect(throws: SessionStoreError.self) { try Self.parse(url) }

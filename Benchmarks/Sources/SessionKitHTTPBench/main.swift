@@ -20,6 +20,9 @@
 //              scripts/redis-server start prints; key prefix sessionkit-http-bench), run as a service
 //   hbauth     hummingbird-auth 2.5's SessionMiddleware with Hummingbird's MemoryPersistDriver (the peer)
 //
+// Any variant as NAME@loop (say postgres@loop) runs with NIO's event loops as Swift concurrency's
+// global executor (below).
+//
 // Usage: SessionKitHTTPBench --variant NAME --port N
 //        SessionKitHTTPBench --variant NAME --in-process ROUTE --requests N
 //
@@ -31,6 +34,7 @@ import Hummingbird
 import HummingbirdAuth
 import Logging
 import NIOEmbedded
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import SessionKit
@@ -46,7 +50,7 @@ func argument(_ name: String) -> String? {
 }
 
 let inProcess: (route: String, requests: Int)? = argument("--in-process").map { ($0, argument("--requests").flatMap(Int.init) ?? 1000) }
-guard let variant = argument("--variant"), let port = argument("--port").flatMap(Int.init) ?? (inProcess != nil ? 0 : nil) else {
+guard let requestedVariant = argument("--variant"), let port = argument("--port").flatMap(Int.init) ?? (inProcess != nil ? 0 : nil) else {
     FileHandle.standardError.write(Data("""
         usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|postgres|redis|hbauth --port N
                SessionKitHTTPBench --variant NAME --in-process bare|read|write --requests N
@@ -54,6 +58,13 @@ guard let variant = argument("--variant"), let port = argument("--port").flatMap
         """.utf8))
     exit(2)
 }
+
+// A variant named NAME@loop is NAME with Swift concurrency's jobs run on NIO's event loops (the
+// singleton group that Hummingbird, postgres-nio and the Redis store use), so a request's task, its
+// socket and its database connection share threads instead of hopping between the cooperative pool
+// and the loops (NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor).
+let onEventLoops = requestedVariant.hasSuffix("@loop")
+let variant = onEventLoops ? String(requestedVariant.dropLast("@loop".count)) : requestedVariant
 
 let logger: Logger = {
     var logger = Logger(label: "bench")
@@ -226,7 +237,11 @@ func serve() async throws {
     case "postgres":
         // The store runs its client (the connection pool, default size) and migrates as a service.
         let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
-        let store = PostgresSessionStore(client: client, configuration: .init(schema: "sessionkit_http_bench"), logger: logger)
+        // SESSIONKIT_BENCH_PG_UNPREPARED=1: the same statements unnamed (usesPreparedStatements off).
+        let prepared = ProcessInfo.processInfo.environment["SESSIONKIT_BENCH_PG_UNPREPARED"] != "1"
+        let store = PostgresSessionStore(
+            client: client, configuration: .init(schema: "sessionkit_http_bench", usesPreparedStatements: prepared), logger: logger
+        )
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     case "redis":
         let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
@@ -234,6 +249,13 @@ func serve() async throws {
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     default:
         FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
+        exit(2)
+    }
+}
+
+if onEventLoops {
+    guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+        FileHandle.standardError.write(Data("could not install NIO's event loops as the global executor\n".utf8))
         exit(2)
     }
 }

@@ -1,0 +1,85 @@
+import PostgresNIO
+
+/// Reads a live session: `key_hash = $1 AND expires_at > $2`.
+///
+/// ```swift
+/// let rows = try await store.rows(PostgresLoadStatement(key: key, now: now), on: connection)
+/// ```
+struct PostgresLoadStatement: PostgresPreparedStatement {
+    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?)
+    static var name: String { PostgresSessionStatements.current.load.name }
+    static var sql: String { PostgresSessionStatements.current.load.sql }
+    static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8] }
+
+    let key: ByteBuffer
+    let now: Int64
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(key)
+        bindings.append(now)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// What one kind of ``PostgresWriteStatement`` runs.
+protocol PostgresWriteKind: Sendable {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement
+    /// The types of `$1`..., in order.
+    static var bindingDataTypes: [PostgresDataType] { get }
+}
+
+/// A write to a live session (a touch, a replacement of its values, a delta, a delta with
+/// operations): `$1` the new idle deadline, `$2` now, `$3` the key, then the kind's own values. A
+/// row comes back when the session was live and changed.
+///
+/// ```swift
+/// let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: deadline, now: now, key: key)
+/// let changed = try await store.rows(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings), on: connection)
+/// ```
+struct PostgresWriteStatement<Kind: PostgresWriteKind>: PostgresPreparedStatement {
+    typealias Row = Bool
+    static var name: String { Kind.statement(of: .current).name }
+    static var sql: String { Kind.statement(of: .current).sql }
+    static var bindingDataTypes: [PostgresDataType] { Kind.bindingDataTypes }
+
+    let bindings: PostgresBindings
+
+    /// `$1`, `$2` and `$3`, which every write has; append the kind's own after them.
+    static func bindings(expiresAt: Int64, now: Int64, key: ByteBuffer) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: Kind.bindingDataTypes.count)
+        bindings.append(expiresAt)
+        bindings.append(now)
+        bindings.append(key)
+        return bindings
+    }
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> Bool { true }
+}
+
+/// Moves the deadlines only.
+enum PostgresTouchWrite: PostgresWriteKind {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.touch }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea] }
+}
+
+/// Replaces the values: `$4` the encoded values, `$5` the user ID.
+enum PostgresReplaceWrite: PostgresWriteKind {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.replaceAll }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text] }
+}
+
+/// Merges a delta: `$4` the encoded delta, `$5` whether it changes the user, `$6` the user ID.
+enum PostgresUpdateWrite: PostgresWriteKind {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.update }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .bool, .text] }
+}
+
+/// Merges a delta, then applies operations: as ``PostgresUpdateWrite``, and `$7` the operations (JSON).
+enum PostgresOperateWrite: PostgresWriteKind {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.updateApplying }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .bool, .text, .text] }
+}

@@ -1,0 +1,102 @@
+import PostgresNIO
+
+/// The SQL of the store's frequent statements (a request's load, touch and write), made once per
+/// store for its tables, with a name for each that is unique to its text.
+///
+/// They run as prepared statements (postgres-nio's `PostgresPreparedStatement`): each connection
+/// parses and plans one the first time it runs it, and afterwards a request sends only its values
+/// (Bind, Execute), so neither the server nor the client handles the SQL again. postgres-nio reads a
+/// statement's SQL and name from static properties of its type, while this store's SQL depends on
+/// the configured schema, so the statement types read them from the statements of the store that
+/// runs them, which ``PostgresSessionStore`` sets as a task-local value around each execution
+/// (``PostgresSessionStore/rows(_:on:)``); postgres-nio reads both before its first suspension.
+///
+/// ```swift
+/// let rows = try await store.rows(PostgresLoadStatement(key: key, now: now), on: connection)
+/// ```
+struct PostgresSessionStatements: Sendable {
+    /// A statement's name on the connection and its SQL.
+    struct Statement: Sendable {
+        let name: String
+        let sql: String
+
+        init(_ operation: String, _ sql: String) {
+            self.sql = sql
+            // Unique to the text (so two stores with different schemas on one client never mix
+            // theirs up) and within PostgreSQL's 63-byte limit on names.
+            self.name = "sessionkit_\(operation)_\(Self.fingerprint(sql))"
+        }
+
+        /// 64-bit FNV-1a of `text`, in hexadecimal.
+        static func fingerprint(_ text: String) -> String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            let digits = String(hash, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+    }
+
+    let load: Statement
+    let touch: Statement
+    let replaceAll: Statement
+    let update: Statement
+    let updateApplying: Statement
+
+    init(tables: Tables) {
+        let table = tables.sessions
+        // Every write moves the idle deadline (capped by the absolute one) and lastSeenAt, and
+        // lowers the cleanup column only when the deadline moves before it (so the usual write
+        // changes no indexed column and stays a HOT update); none changes a session that is gone.
+        let deadlines = """
+            expires_at = LEAST($1, absolute_expires_at), sweep_at = LEAST(sweep_at, $1, absolute_expires_at), last_seen_at = $2
+            """
+        let live = "WHERE key_hash = $3 AND expires_at > $2 RETURNING 1"
+        load = Statement("load", """
+            SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+            FROM \(table) WHERE key_hash = $1 AND expires_at > $2
+            """)
+        touch = Statement("touch", "UPDATE \(table) SET \(deadlines) \(live)")
+        replaceAll = Statement("replace", "UPDATE \(table) SET data = $4, user_id = $5, \(deadlines) \(live)")
+        update = Statement("update", """
+            UPDATE \(table) SET data = \(tables.applyDelta)(data, $4),
+                user_id = CASE WHEN $5 THEN $6 ELSE user_id END, \(deadlines) \(live)
+            """)
+        updateApplying = Statement("operate", """
+            UPDATE \(table) SET data = \(tables.applyOperations)(\(tables.applyDelta)(data, $4), $7::jsonb),
+                user_id = CASE WHEN $5 THEN $6 ELSE user_id END, \(deadlines) \(live)
+            """)
+    }
+
+    /// The statements of the store running a statement now.
+    @TaskLocal static var running: PostgresSessionStatements?
+
+    static var current: PostgresSessionStatements {
+        guard let running else { preconditionFailure("a SessionKit statement ran outside PostgresSessionStore.rows(_:on:)") }
+        return running
+    }
+}
+
+extension PostgresSessionStore {
+    /// Runs one of the store's statements on `connection` and returns its rows: prepared, or, when
+    /// ``PostgresSessionStoreConfiguration/usesPreparedStatements`` is off, as an unnamed statement
+    /// with the same SQL and values.
+    func rows<Statement: PostgresPreparedStatement>(_ statement: Statement, on connection: PostgresConnection) async throws -> [Statement.Row] {
+        try await PostgresSessionStatements.$running.withValue(statements) {
+            var rows: [Statement.Row] = []
+            if configuration.usesPreparedStatements {
+                for try await row in try await connection.execute(statement, logger: logger) {
+                    rows.append(row)
+                }
+            } else {
+                let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+                for try await row in try await connection.query(query, logger: logger) {
+                    rows.append(try statement.decodeRow(row))
+                }
+            }
+            return rows
+        }
+    }
+}
