@@ -51,6 +51,8 @@ final class RedisResponseHandler: ChannelDuplexHandler {
 
     /// Where a TLS failure is also kept for the code that connects.
     private let tlsFailure: RedisTLSFailure?
+    /// Whether a flush is already on its way (see ``flush(context:)``).
+    private var flushScheduled = false
 
     /// A handler for a connection to `server` ("Redis at host:port"), with `tls` when it uses TLS.
     init(server: String = "Redis", tls: RedisTLS? = nil, tlsFailure: RedisTLSFailure? = nil) {
@@ -88,6 +90,21 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         }
         if let promise { written.futureResult.cascade(to: promise) }
         context.write(wrapOutboundOut(request.bytes), promise: written)
+    }
+
+    /// Flushes once for all the commands written in the same turn of the event loop: the flush is
+    /// sent as a task of its own, which runs after the writes already queued (each request's
+    /// command arrives as an event-loop task), so commands that many requests send at once leave in
+    /// one `writev` instead of one system call each.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = loopBound.value
+            handler.flushScheduled = false
+            context.flush()
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
