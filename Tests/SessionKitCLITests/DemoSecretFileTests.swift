@@ -34,10 +34,11 @@ struct DemoSecretFileTests {
             try process.run()
         }
 
-        /// Waits up to `seconds` for the process to exit; stops it when it has not.
-        func exit(within seconds: Double) -> Int32? {
+        /// Waits up to `seconds` for the process to exit (sleeping as a task, not blocking one of the
+        /// threads every test runs on); stops it when it has not.
+        func exit(within seconds: Double) async throws -> Int32? {
             let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
             guard !process.isRunning else { stop(); return nil }
             return process.terminationStatus
         }
@@ -116,7 +117,7 @@ struct DemoSecretFileTests {
         }
     }
 
-    @Test func refusesASecretFileItCannotUse() throws {
+    @Test func refusesASecretFileItCannotUse() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -133,7 +134,7 @@ struct DemoSecretFileTests {
         ]
         for failure in cases {
             let demo = try Demo(["--port", "\(Int.random(in: 20_000..<60_000))"] + failure.arguments, environment: failure.environment, directory: directory)
-            let status = demo.exit(within: 30)
+            let status = try await demo.exit(within: 30)
             let output = demo.output
             #expect(status != nil && status != 0, "\(failure): the demo \(status == nil ? "kept running" : "exited \(status!)")")
             #expect(output.stderr.contains(failure.message), "\(failure): \(output.stderr)")

@@ -28,16 +28,16 @@ struct SessionsToolNetworkStoreTests {
         try await store.create(first, record(user: user, agent: "Firefox"))
         try await store.create(SessionID().storageKey, record(user: user, agent: "Safari"))
 
-        let list = try Tool.run(["sessions", "list", "--store", url, "--user", user])
+        let list = try await Tool.run(["sessions", "list", "--store", url, "--user", user])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.hasPrefix("2 live sessions of \(user)\n"), "\(list.stdout)")
-        let one = try Tool.run(["sessions", "revoke", "--store", url, "--user", user, "--session", String(first.hex.prefix(12))])
+        let one = try await Tool.run(["sessions", "revoke", "--store", url, "--user", user, "--session", String(first.hex.prefix(12))])
         #expect(one.stdout == "revoked 1 session of \(user)\n", "\(one.stdout)\(one.stderr)")
         #expect(try await store.load(first) == nil)
-        let all = try Tool.run(["sessions", "revoke", "--store", url, "--user", user])
+        let all = try await Tool.run(["sessions", "revoke", "--store", url, "--user", user])
         #expect(all.stdout == "revoked 1 session of \(user)\n", "\(all.stdout)\(all.stderr)")
         #expect(try await store.sessions(ofUser: user).isEmpty)
-        let purge = try Tool.run(["sessions", "purge", "--store", url])
+        let purge = try await Tool.run(["sessions", "purge", "--store", url])
         #expect(purge.status == 0 && purge.stdout.hasPrefix("removed "), "\(purge.stdout)\(purge.stderr)")
     }
 
@@ -62,15 +62,15 @@ struct SessionsToolNetworkStoreTests {
     }
 
     /// A password in the URL or the environment shows nowhere: not in an error, not in `--help`.
-    @Test func passwordsAreNeverPrinted() throws {
+    @Test func passwordsAreNeverPrinted() async throws {
         let secret = "pw-\(UUID().uuidString)"
         for url in ["redis://:\(secret)@127.0.0.1:1/0", "redis://app:\(secret)@127.0.0.1:1", "postgres://app:\(secret)@127.0.0.1:1/db?sslmode=disable",
                     "postgres://app:\(secret)@127.0.0.1:1/db?sslmode=bogus", "redis://app:\(secret)@127.0.0.1:99999"] {
-            let result = try Tool.run(["sessions", "list", "--store", url, "--user", "a"])
+            let result = try await Tool.run(["sessions", "list", "--store", url, "--user", "a"])
             #expect(result.status != 0, "\(url)")
             #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret), "\(result.stderr)")
         }
-        let help = try Tool.run(["sessions", "list", "--help"], environment: ["SESSIONKIT_STORE_PASSWORD": secret])
+        let help = try await Tool.run(["sessions", "list", "--help"], environment: ["SESSIONKIT_STORE_PASSWORD": secret])
         #expect(help.stdout.contains("SESSIONKIT_STORE_PASSWORD") && !help.stdout.contains(secret))
     }
 }

@@ -32,28 +32,28 @@ struct SessionsToolTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = "sqlite:\(path)"
 
-        let counts = try Tool.run(["sessions", "list", "--store", store])
+        let counts = try await Tool.run(["sessions", "list", "--store", store])
         #expect(counts.status == 0, "\(counts.stderr)")
         #expect(counts.stdout == "live: 3\nexpired (awaiting cleanup): 1\nsigned-in users: 2\n")
 
-        let alice = try Tool.run(["sessions", "list", "--store", store, "--user", "alice"])
+        let alice = try await Tool.run(["sessions", "list", "--store", store, "--user", "alice"])
         #expect(alice.stdout.hasPrefix("2 live sessions of alice\n"))
         #expect(alice.stdout.contains("Firefox") && alice.stdout.contains("Safari"))
         let prefix = try #require(alice.stdout.split(separator: "\n")[1].split(separator: " ").first)
         #expect(prefix.count == 16)
 
-        let one = try Tool.run(["sessions", "revoke", "--store", store, "--user", "alice", "--session", String(prefix)])
+        let one = try await Tool.run(["sessions", "revoke", "--store", store, "--user", "alice", "--session", String(prefix)])
         #expect(one.stdout == "revoked 1 session of alice\n")
-        let notHers = try Tool.run(["sessions", "revoke", "--store", store, "--user", "bob", "--session", String(prefix)])
+        let notHers = try await Tool.run(["sessions", "revoke", "--store", store, "--user", "bob", "--session", String(prefix)])
         #expect(notHers.status != 0)
         #expect(notHers.stderr.contains("no session of bob"))
 
-        let all = try Tool.run(["sessions", "revoke", "--store", store, "--user", "alice"])
+        let all = try await Tool.run(["sessions", "revoke", "--store", store, "--user", "alice"])
         #expect(all.stdout == "revoked 1 session of alice\n")
 
-        let purge = try Tool.run(["sessions", "purge", "--store", store])
+        let purge = try await Tool.run(["sessions", "purge", "--store", store])
         #expect(purge.stdout == "removed 1 expired session\n")
-        let after = try Tool.run(["sessions", "list", "--store", store])
+        let after = try await Tool.run(["sessions", "list", "--store", store])
         #expect(after.stdout == "live: 1\nexpired (awaiting cleanup): 0\nsigned-in users: 1\n")
     }
 
@@ -71,10 +71,10 @@ struct SessionsToolTests {
         let modified = try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
         try await Task.sleep(for: .milliseconds(50))
 
-        let counts = try Tool.run(["sessions", "list", "--store", "sqlite:\(path)"])
+        let counts = try await Tool.run(["sessions", "list", "--store", "sqlite:\(path)"])
         #expect(counts.status == 0, "\(counts.stderr)")
         #expect(counts.stdout == "live: 3\nexpired (awaiting cleanup): 1\nsigned-in users: 2\n")
-        let alice = try Tool.run(["sessions", "list", "--store", "sqlite:\(path)", "--user", "alice"])
+        let alice = try await Tool.run(["sessions", "list", "--store", "sqlite:\(path)", "--user", "alice"])
         #expect(alice.status == 0, "\(alice.stderr)")
         #expect(alice.stdout.hasPrefix("2 live sessions of alice\n"))
 
@@ -84,17 +84,17 @@ struct SessionsToolTests {
         // A file that holds no session table is refused, not given one.
         let empty = directory.appendingPathComponent("empty.sqlite").path
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        let refused = try Tool.run(["sessions", "list", "--store", "sqlite:\(empty)"])
+        let refused = try await Tool.run(["sessions", "list", "--store", "sqlite:\(empty)"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("no SessionKit session table"))
         #expect(FileManager.default.contents(atPath: empty) == Data())
     }
 
-    @Test func clearErrors() throws {
-        let missing = try Tool.run(["sessions", "list", "--store", "sqlite:/nonexistent/x.sqlite"])
+    @Test func clearErrors() async throws {
+        let missing = try await Tool.run(["sessions", "list", "--store", "sqlite:/nonexistent/x.sqlite"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("no session database"))
-        let memory = try Tool.run(["sessions", "list", "--store", "memory"])
+        let memory = try await Tool.run(["sessions", "list", "--store", "memory"])
         #expect(memory.status != 0)
         #expect(memory.stderr.contains("sqlite:PATH"))
     }
