@@ -27,14 +27,14 @@ struct SecretOptions: ParsableArguments {
             return parsed
         }
         if let secretFile {
-            return SessionSecret(bytes: try SecretFile.secret(at: secretFile, option: "--secret-file"))
+            return try SecretFile.secret(at: secretFile, option: "--secret-file")
         }
         let environment = ProcessInfo.processInfo.environment
         let text = environment["SESSIONKIT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         let file = environment["SESSIONKIT_SECRET_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if text != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET and SESSIONKIT_SECRET_FILE") }
         if let text { return SessionSecret(text: text) }
-        if let file { return SessionSecret(bytes: try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE")) }
+        if let file { return try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE") }
         throw ValidationError("no secret: pass --secret, --secret-hex or --secret-file, or set SESSIONKIT_SECRET or SESSIONKIT_SECRET_FILE")
     }
 
@@ -45,14 +45,14 @@ struct SecretOptions: ParsableArguments {
             return parsed
         }
         let files = try fallbackFile.flatMap { try SecretFile.secrets(at: $0, option: "--fallback-file") }
-        let given = fallback.map(SessionSecret.init(text:)) + hex + files.map(SessionSecret.init(text:))
+        let given = fallback.map(SessionSecret.init(text:)) + hex + files
         guard given.isEmpty else { return given }
         let environment = ProcessInfo.processInfo.environment
         let list = environment["SESSIONKIT_SECRET_FALLBACKS"].flatMap { $0.isEmpty ? nil : $0 }
         let file = environment["SESSIONKIT_SECRET_FALLBACKS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if list != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET_FALLBACKS and SESSIONKIT_SECRET_FALLBACKS_FILE") }
         if let list { return list.split(separator: ",").map { SessionSecret(text: String($0)) } }
-        if let file { return try SecretFile.secrets(at: file, option: "SESSIONKIT_SECRET_FALLBACKS_FILE").map(SessionSecret.init(text:)) }
+        if let file { return try SecretFile.secrets(at: file, option: "SESSIONKIT_SECRET_FALLBACKS_FILE") }
         return []
     }
 

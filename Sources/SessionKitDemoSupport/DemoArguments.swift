@@ -56,7 +56,7 @@ public struct DemoArguments: ParsableArguments {
         }
         let fallbacks = try givenFallbacks()
         return DemoOptions(
-            secret: secret, previousSecrets: fallbacks.reversed().map(SessionSecret.init(text:)), flaskCompatible: flaskCompat,
+            secret: secret, previousSecrets: fallbacks.reversed(), flaskCompatible: flaskCompat,
             secureCookies: secureCookies, cookieFormat: format, storage: store, sessionLifetime: sessionLifetime
         )
     }
@@ -66,26 +66,26 @@ public struct DemoArguments: ParsableArguments {
     func givenSecret() throws -> SessionSecret? {
         if secret != nil, secretFile != nil { throw ValidationError("give only one of --secret and --secret-file") }
         if let secret, !secret.isEmpty { return SessionSecret(text: secret) }
-        if let secretFile { return SessionSecret(bytes: try SecretFile.secret(at: secretFile, option: "--secret-file")) }
+        if let secretFile { return try SecretFile.secret(at: secretFile, option: "--secret-file") }
         let environment = ProcessInfo.processInfo.environment
         let text = environment["SESSIONKIT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         let file = environment["SESSIONKIT_SECRET_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if text != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET and SESSIONKIT_SECRET_FILE") }
         if let text { return SessionSecret(text: text) }
-        if let file { return SessionSecret(bytes: try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE")) }
+        if let file { return try SecretFile.secret(at: file, option: "SESSIONKIT_SECRET_FILE") }
         return nil
     }
 
     /// The fallbacks, oldest first: the options', else SESSIONKIT_SECRET_FALLBACKS (comma-separated)
     /// or the file SESSIONKIT_SECRET_FALLBACKS_FILE (one a line).
-    func givenFallbacks() throws -> [String] {
-        let given = fallbackSecrets + (try fallbackSecretFiles.flatMap { try SecretFile.secrets(at: $0, option: "--fallback-secret-file") })
+    func givenFallbacks() throws -> [SessionSecret] {
+        let given = fallbackSecrets.map(SessionSecret.init(text:)) + (try fallbackSecretFiles.flatMap { try SecretFile.secrets(at: $0, option: "--fallback-secret-file") })
         guard given.isEmpty else { return given }
         let environment = ProcessInfo.processInfo.environment
         let list = environment["SESSIONKIT_SECRET_FALLBACKS"].flatMap { $0.isEmpty ? nil : $0 }
         let file = environment["SESSIONKIT_SECRET_FALLBACKS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         if list != nil, file != nil { throw ValidationError("set only one of SESSIONKIT_SECRET_FALLBACKS and SESSIONKIT_SECRET_FALLBACKS_FILE") }
-        if let list { return list.split(separator: ",").map(String.init) }
+        if let list { return list.split(separator: ",").map { SessionSecret(text: String($0)) } }
         if let file { return try SecretFile.secrets(at: file, option: "SESSIONKIT_SECRET_FALLBACKS_FILE") }
         return []
     }

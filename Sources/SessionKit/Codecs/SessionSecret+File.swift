@@ -36,10 +36,10 @@ extension SessionSecret {
     private static func contents(ofFile path: String) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw SessionError(.configuration, "the secret file \(path) does not exist")
+            throw SessionError(.configuration, "the secret file \(path): no such file")
         }
         guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw SessionError(.configuration, "the secret file \(path) cannot be read")
+            throw SessionError(.configuration, "the secret file \(path): cannot read the file")
         }
         return Array(data)
     }
