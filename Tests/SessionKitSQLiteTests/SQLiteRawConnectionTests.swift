@@ -1,5 +1,6 @@
 import Foundation
 @testable import SessionKitSQLite
+import Synchronization
 import Testing
 
 @Suite("SQLiteRawConnection")
@@ -116,12 +117,23 @@ struct SQLiteRawConnectionTests {
         #expect { try waiter.execute("INSERT INTO t VALUES (1)") } throws: { (($0 as? SQLiteCallError)?.code ?? 0) & 0xFF == 5 }
         // A long one: the write goes through once the holder commits, meanwhile.
         waiter.setBusyTimeout(milliseconds: 60_000)
+        // The holder is used on the other thread until `committed` is set (releasing), and closed
+        // here only after reading it (acquiring): the COMMIT happens before the close. Waiting on
+        // `Thread.isFinished` instead made no such edge (a plain read of Foundation's status), and
+        // ThreadSanitizer reported the close as racing the COMMIT (scripts/test --sanitize thread).
+        let committed = CommittedFlag()
         let release = Thread {
             Thread.sleep(forTimeInterval: 0.05)
             try? holder.execute("COMMIT")
+            committed.value.store(true, ordering: .releasing)
         }
         release.start()
         try waiter.execute("INSERT INTO t VALUES (1)")
-        while !release.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+        while !committed.value.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.001) }
+    }
+
+    /// Set by the thread that commits once it no longer uses the connection.
+    private final class CommittedFlag: Sendable {
+        let value = Atomic<Bool>(false)
     }
 }
