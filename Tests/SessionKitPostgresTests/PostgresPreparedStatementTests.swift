@@ -50,8 +50,8 @@ struct PostgresPreparedStatementTests {
             let key = SessionID().storageKey
             try await store.create(key, PostgresSessionStoreTests.session(now))
             #expect(try await store.load(key)?.values.count == 1)
-            #expect(try await store.touch(key, expiresAt: now + 100))
-            #expect(try await store.apply(.update(set: ["m": SessionValue(json: Array("2".utf8))], remove: []), to: key, expiresAt: now + 100))
+            #expect(try await store.touch(key, expiresAt: now + 3600))
+            #expect(try await store.apply(.update(set: ["m": SessionValue(json: Array("2".utf8))], remove: []), to: key, expiresAt: now + 3600))
             #expect(try await store.load(key)?.values.count == 2)
             let names = try await client.withConnection { connection in
                 var names: [String] = []
@@ -78,8 +78,8 @@ struct PostgresPreparedStatementTests {
             for _ in 0..<20 {
                 #expect(try await first.load(key) != nil)
                 #expect(try await second.load(key) == nil)
-                #expect(try await !second.touch(key, expiresAt: now + 60))
-                #expect(try await first.touch(key, expiresAt: now + 60))
+                #expect(try await !second.touch(key, expiresAt: now + 3600))
+                #expect(try await first.touch(key, expiresAt: now + 3600))
             }
         }
     }
@@ -93,13 +93,13 @@ struct PostgresPreparedStatementTests {
             let now = SessionClock.system()
             let key = SessionID().storageKey
             try await store.create(key, PostgresSessionStoreTests.session(now))
-            #expect(try await store.apply(.update(set: ["a": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 60))
+            #expect(try await store.apply(.update(set: ["a": SessionValue(json: Array("1".utf8))], remove: []), to: key, expiresAt: now + 3600))
             _ = try await database.client.query("DROP SCHEMA \(unescaped: schema) CASCADE")
             let again = database.makeStore(schema: schema)
             try await again.migrate()
             #expect(try await store.load(key) == nil)
             try await store.create(key, PostgresSessionStoreTests.session(now))
-            #expect(try await store.apply(.update(set: ["b": SessionValue(json: Array("2".utf8))], remove: []), to: key, expiresAt: now + 60))
+            #expect(try await store.apply(.update(set: ["b": SessionValue(json: Array("2".utf8))], remove: []), to: key, expiresAt: now + 3600))
             #expect(try await store.load(key)?.values.count == 2)
         }
     }

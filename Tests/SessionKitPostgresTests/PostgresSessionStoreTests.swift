@@ -258,8 +258,9 @@ struct PostgresSessionStoreTests {
             let now = SessionClock.system()
             let texts = ["{\"b\": 1, \"a\":[1.50, 2e3]}", "\"é ✓ \\u0000\"", "{\" t\":[\"x\"]}", "12345678901234567890123"]
             let values = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ("v\($0.offset)", SessionValue(json: Array($0.element.utf8))) })
-            try await store.create(key, StoredSession(values: values, createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 600))
-            _ = try await store.apply(.update(set: ["w": SessionValue(json: Array("[ ]".utf8))], remove: []), to: key, expiresAt: now + 60)
+            // Deadlines far enough off that a stalled machine cannot expire the session mid-test.
+            try await store.create(key, StoredSession(values: values, createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 7200))
+            _ = try await store.apply(.update(set: ["w": SessionValue(json: Array("[ ]".utf8))], remove: []), to: key, expiresAt: now + 3600)
             let loaded = try #require(try await store.load(key))
             for (index, text) in texts.enumerated() {
                 #expect(loaded.values["v\(index)"].map { String(decoding: $0.jsonBytes, as: UTF8.self) } == text)
