@@ -6,7 +6,9 @@ import Synchronization
 ///
 /// A call is counted first (failed ones included), then waits at the gate if its operation is
 /// held (``hold(_:)``, for deterministic races), then sleeps the injected latency (`Task.sleep`,
-/// so it honours cancellation), then fails or is forwarded.
+/// so it honours cancellation), then fails or is forwarded. The touching load
+/// (``/SessionKit/SessionStore/load(_:touchingIfDue:)``) is the protocol's default, so that each part can fail on
+/// its own: a read whose touch is due counts as a `.load` and a `.touch`.
 ///
 /// ```swift
 /// let store = FaultInjectingSessionStore(MemorySessionStore())

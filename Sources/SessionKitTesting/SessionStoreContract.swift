@@ -32,7 +32,7 @@ public enum SessionStoreContract {
         SessionStoreContractCheck("deleteRacingSlowUpdate", deleteRacingSlowUpdate),
         SessionStoreContractCheck("rename", rename),
         SessionStoreContractCheck("userIndex", userIndex),
-    ] + operationChecks
+    ] + operationChecks + loadTouchChecks
 
     static let idle: Int64 = 1800
     static let lifetime: Int64 = 86_400

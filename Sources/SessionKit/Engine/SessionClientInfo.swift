@@ -22,5 +22,9 @@ struct ServerSessionOrigin: Sendable {
     let id: SessionID
     /// The ID's storage key, hashed once per request (a SHA-256 is a tenth of a memory-store read).
     let key: SessionStorageKey
+    /// The record as loaded; after a touch on load, with the deadline that touch set.
     let record: StoredSession
+    /// Whether the load already moved the idle deadline (``SessionStore/load(_:touchingIfDue:)``),
+    /// so the commit of a request that only read writes nothing more.
+    var touchedOnLoad = false
 }

@@ -5,7 +5,8 @@ import Logging
 ///
 /// - A cookie that is not of the exact shape of an ID is dropped before any store access.
 /// - An unknown or expired ID is never adopted: a session that needs storing gets a new ID.
-/// - A request that only reads creates nothing and writes nothing (a throttled touch aside).
+/// - A request that only reads creates nothing and writes nothing (a throttled touch aside, which
+///   the load itself makes when it is due: ``SessionStore/load(_:touchingIfDue:)``, one round trip).
 /// - Changes are applied as a key-level delta; a session deleted meanwhile is not resurrected.
 /// - A deletion cookie is sent only by the request that ends the session (`invalidate()`, or
 ///   emptying it), never because an update found the ID gone: a concurrent login may have moved
@@ -13,6 +14,11 @@ import Logging
 extension SessionEngine {
     func loadServer(from cookies: RequestCookies, store: any SessionStore, client: SessionClientInfo) async throws -> Session {
         let now = clock()
+        // The throttled touch, folded into the load: the store moves the idle deadline when it is due.
+        let touch = SessionLoadTouch(
+            now: now, idleWindow: idleWindow(permanent: false), permanentWindow: idleWindow(permanent: true),
+            touchFraction: configuration.touchFraction
+        )
         var first = true
         // At most `maximumStoreLookups` IDs reach the store; what was passed over is logged once
         // per request, however many cookies it was.
@@ -46,9 +52,9 @@ extension SessionEngine {
             }
             lookups += 1
             let key = id.storageKey
-            let record: StoredSession?
+            let loaded: SessionLoadTouch.Loaded?
             do {
-                record = try await instruments.measure(.load) { try await store.load(key) }
+                loaded = try await instruments.measure(.load) { try await store.load(key, touchingIfDue: touch) }
             } catch {
                 logger.error("session store unavailable on load: answering 503, the session is kept", metadata: Self.storeErrorMetadata(error))
                 switch configuration.storeFailurePolicy {
@@ -58,15 +64,15 @@ extension SessionEngine {
                     return Session(data: nil, needsReissue: false, origin: nil, loadFailed: true, client: client)
                 }
             }
-            guard let record, record.expiresAt >= now, record.absoluteExpiresAt >= now else {
+            guard let record = loaded?.session, record.expiresAt >= now, record.absoluteExpiresAt >= now else {
                 unknown += 1
-                if record != nil { expired += 1 }
+                if loaded != nil { expired += 1 }
                 continue
             }
             return Session(
                 data: SessionData(values: record.values, issuedAt: record.lastSeenAt, expiresAt: record.expiresAt),
                 needsReissue: signedWithOlderKey,
-                origin: ServerSessionOrigin(id: id, key: key, record: record),
+                origin: ServerSessionOrigin(id: id, key: key, record: record, touchedOnLoad: loaded?.touched ?? false),
                 loadFailed: false,
                 client: client
             )
@@ -184,7 +190,7 @@ extension SessionEngine {
         let now = clock()
         let permanent = snapshot.isPermanent
         let window = idleWindow(permanent: permanent)
-        let expiresAt = min(now + window, origin.record.absoluteExpiresAt)
+        var expiresAt = min(now + window, origin.record.absoluteExpiresAt)
         let wasPermanent = (try? origin.record.values[Session.permanentKey]?.flaskValue()) == .bool(true)
 
         var id = origin.id
@@ -199,8 +205,15 @@ extension SessionEngine {
         if snapshot.modified {
             guard try await instruments.measure(.apply, { try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) }) else { return gone(&commit) }
             extended = true
-        } else if Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction || id != origin.id {
+        } else if id != origin.id || (!origin.touchedOnLoad && Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction) {
+            // After a rename (the new key's deadline starts now), or when the load did not touch
+            // (not due then, or a store's race): one touch.
             guard try await instruments.measure(.touch, { try await store.touch(key, expiresAt: expiresAt) }) else { return gone(&commit) }
+            extended = true
+        } else if origin.touchedOnLoad {
+            // The load moved the deadline already: nothing more to write; a permanent cookie's
+            // Expires follows the deadline the store now holds.
+            expiresAt = origin.record.expiresAt
             extended = true
         }
         // The cookie changes when the ID does, when permanence does, and a permanent cookie's

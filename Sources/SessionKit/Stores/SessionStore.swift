@@ -12,11 +12,19 @@
 ///   change different keys both win.
 /// - Every write caps `expiresAt` at the session's `absoluteExpiresAt`.
 ///
-/// How the engine uses it: a new session that gets values is ``create(_:_:)``d under a fresh
-/// ``SessionID``; a changed session is updated with ``apply(_:to:expiresAt:)`` and its snapshot's
-/// delta; a session that was only read gets a throttled ``touch(_:expiresAt:)``; `regenerateID()` is
-/// ``rename(_:to:)`` (then `apply` for changes made in the same request); `invalidate()` is
-/// ``delete(_:)``. A `false` from a write means the session is gone: the request must not re-create it.
+/// How the engine uses it: a request's session is read with ``load(_:touchingIfDue:)``, which
+/// also moves the idle deadline when it is due (a throttled touch: once a fraction of the idle
+/// window has passed, see ``SessionLoadTouch``), so a request that only reads costs one round trip;
+/// a new session that gets values is ``create(_:_:)``d under a fresh ``SessionID``; a changed
+/// session is updated with ``apply(_:to:expiresAt:)`` and its snapshot's delta; `regenerateID()` is
+/// ``rename(_:to:)`` (then `apply` for changes made in the same request, or ``touch(_:expiresAt:)``);
+/// `invalidate()` is ``delete(_:)``. A `false` from a write means the session is gone: the request
+/// must not re-create it.
+///
+/// Only the six operations from ``load(_:)`` to ``removeExpired()`` must be written: the protocol
+/// extension implements ``load(_:touchingIfDue:)`` as ``load(_:)`` then, when due,
+/// ``touch(_:expiresAt:)``. A store that can do both in one round trip (one SQL statement, one
+/// script) implements it itself; the contract checks both ways alike.
 ///
 /// ```swift
 /// let key = SessionID().storageKey
@@ -41,6 +49,21 @@ public protocol SessionStore: Sendable {
     /// now without rewriting the values. Returns `false` when the session is missing or expired.
     func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool
 
+    /// The session stored under `key`, as ``load(_:)`` finds it, and, when it is due
+    /// (``SessionLoadTouch/isDue(_:)``), its idle deadline moved to
+    /// ``SessionLoadTouch/deadline(for:)`` capped by the absolute deadline, and `lastSeenAt` to now,
+    /// as ``touch(_:expiresAt:)`` would: in one round trip where the store can. A session that is
+    /// not due is not written at all. `nil` when the session is missing or expired (nothing is
+    /// created), or when it disappeared before the touch.
+    ///
+    /// The default implementation calls ``load(_:)``, then ``touch(_:expiresAt:)`` when due.
+    ///
+    /// ```swift
+    /// let touch = SessionLoadTouch(now: now, idleWindow: 7200, permanentWindow: 31 * 86_400, touchFraction: 0.1)
+    /// let loaded = try await store.load(key, touchingIfDue: touch)    // nil, or the session and `touched`
+    /// ```
+    func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded?
+
     /// Deletes the session; deleting a missing session is not an error.
     func delete(_ key: SessionStorageKey) async throws
 
@@ -51,4 +74,24 @@ public protocol SessionStore: Sendable {
 
     /// Deletes every expired session and returns how many it deleted; live sessions are untouched.
     func removeExpired() async throws -> Int
+}
+
+extension SessionStore {
+    /// ``load(_:)``, then ``touch(_:expiresAt:)`` when the session is due: two round trips when a
+    /// touch is due, one otherwise. The session returned after a touch has the deadline the touch
+    /// set and `lastSeenAt` ``SessionLoadTouch/now``.
+    ///
+    /// ```swift
+    /// let loaded = try await store.load(key, touchingIfDue: touch)
+    /// ```
+    public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
+        guard var session = try await load(key) else { return nil }
+        guard touch.isDue(session) else { return SessionLoadTouch.Loaded(session: session, touched: false) }
+        let expiresAt = min(touch.deadline(for: session), session.absoluteExpiresAt)
+        // `false`: deleted (a logout, a rename) since the load; it is not brought back.
+        guard try await self.touch(key, expiresAt: expiresAt) else { return nil }
+        session.expiresAt = expiresAt
+        session.lastSeenAt = touch.now
+        return SessionLoadTouch.Loaded(session: session, touched: true)
+    }
 }
