@@ -217,7 +217,78 @@ extension PostgresSessionStore {
             $body$
             """,
             applyOperationsFunction(tables, malformed: malformed),
+            isPermanentFunction(tables, malformed: malformed),
+            touchIfDueFunction(tables),
         ]
+    }
+
+    /// The bytes that start a `_permanent` entry in a stored blob (its key's length, 10, then the
+    /// key), as a `bytea` literal: a blob without them is surely not permanent, which
+    /// `position(… IN data)` tells without leaving C.
+    static let permanentEntryBytes = "'\\x0a5f7065726d616e656e74'::bytea"
+
+    /// `sessionkit_touch_if_due(key, stored, now, deadline, due, permanent_deadline,
+    /// permanent_due)`: the touch of the touching load, called from its `SELECT` only for a row
+    /// that is due (so a read that is not due stays a plain `SELECT`). It moves the idle deadline to
+    /// the window's deadline (the permanent one when `stored` is permanent) capped by the absolute
+    /// one, `sweep_at` only when that brings the deadline before it (so the update stays HOT, as
+    /// `touch` does) and `last_seen_at` to `now`, re-checking under the row's lock that the row is
+    /// still live and due; returns the new deadline, or NULL when it changed nothing.
+    static func touchIfDueFunction(_ tables: Tables) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(tables.touchIfDue)(
+            p_key bytea, p_stored bytea, p_now bigint, p_deadline bigint, p_due bigint, p_permanent_deadline bigint, p_permanent_due bigint
+        ) RETURNS bigint
+        LANGUAGE plpgsql VOLATILE STRICT AS $body$
+        DECLARE
+            permanent boolean := CASE WHEN position(\(permanentEntryBytes) IN p_stored) = 0 THEN false
+                                      ELSE \(tables.isPermanent)(p_stored) END;
+            deadline bigint := CASE WHEN permanent THEN p_permanent_deadline ELSE p_deadline END;
+            result bigint;
+        BEGIN
+            UPDATE \(tables.sessions)
+            SET expires_at = LEAST(deadline, absolute_expires_at), sweep_at = LEAST(sweep_at, deadline, absolute_expires_at),
+                last_seen_at = p_now
+            WHERE key_hash = p_key AND expires_at > p_now
+                AND last_seen_at <= CASE WHEN permanent THEN p_permanent_due ELSE p_due END
+            RETURNING expires_at INTO result;
+            RETURN result;
+        END
+        $body$
+        """
+    }
+
+    /// `sessionkit_is_permanent(stored)`: whether the stored values mark a permanent session (the
+    /// key `_permanent` holds the JSON `true`, JSON whitespace around it allowed), as
+    /// `SessionLoadTouch.isPermanent` decides. The touching load calls it only for a session that
+    /// may be due, so a read that is not due never walks the blob.
+    static func isPermanentFunction(_ tables: Tables, malformed: String) -> String {
+        """
+        CREATE OR REPLACE FUNCTION \(tables.isPermanent)(stored bytea) RETURNS boolean
+        LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
+        DECLARE
+            k record;
+            v record;
+            pos integer;
+            entries bigint;
+        BEGIN
+            IF length(stored) < 1 OR get_byte(stored, 0) <> 1 THEN \(malformed); END IF;
+            v := \(tables.readVarint)(stored, 1); entries := v.value; pos := v.next;
+            IF entries > length(stored) THEN \(malformed); END IF;
+            FOR i IN 1..entries LOOP
+                k := \(tables.readVarint)(stored, pos);
+                IF k.next + k.value > length(stored) THEN \(malformed); END IF;
+                v := \(tables.readVarint)(stored, (k.next + k.value)::integer);
+                IF v.next + v.value > length(stored) THEN \(malformed); END IF;
+                IF substring(stored FROM k.next + 1 FOR k.value::integer) = '_permanent'::bytea THEN
+                    RETURN btrim(substring(stored FROM v.next + 1 FOR v.value::integer), '\\x20090a0d'::bytea) = 'true'::bytea;
+                END IF;
+                pos := (v.next + v.value)::integer;
+            END LOOP;
+            RETURN false;
+        END
+        $body$
+        """
     }
 
     /// `sessionkit_apply_operations(stored, operations)`: the stored blob with atomic per-key
@@ -352,6 +423,10 @@ struct Tables: Sendable {
     let applyDelta: String
     /// `sessionkit_apply_operations(stored bytea, operations jsonb) → bytea`.
     let applyOperations: String
+    /// `sessionkit_is_permanent(stored bytea) → boolean`.
+    let isPermanent: String
+    /// `sessionkit_touch_if_due(key, stored, now, deadline, due, permanent_deadline, permanent_due) → bigint`.
+    let touchIfDue: String
     let readVarint: String
     let readEntry: String
     let readString: String
@@ -363,6 +438,8 @@ struct Tables: Sendable {
         schemaVersions = prefix + "sessionkit_schema"
         applyDelta = prefix + "sessionkit_apply_delta"
         applyOperations = prefix + "sessionkit_apply_operations"
+        isPermanent = prefix + "sessionkit_is_permanent"
+        touchIfDue = prefix + "sessionkit_touch_if_due"
         readVarint = prefix + "sessionkit_read_varint"
         readEntry = prefix + "sessionkit_read_entry"
         readString = prefix + "sessionkit_read_string"

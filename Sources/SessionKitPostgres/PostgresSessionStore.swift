@@ -186,6 +186,62 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         }
     }
 
+    /// One `SELECT`: the session and, when it is due, its touch (`sessionkit_touch_if_due`, an
+    /// `UPDATE` under the row's lock, called from the `SELECT` only for a due row). A read that is
+    /// not due costs what a plain ``load(_:)`` costs (measured with pgbench, see BENCHMARKS.md). The
+    /// statement never walks a blob on that path: a row that holds a `_permanent` entry, when only
+    /// the non-permanent window's threshold has passed, is decided here from its decoded values,
+    /// and only when it is due after all (a session holding `_permanent: false`) does it take a
+    /// second round trip, ``touch(_:expiresAt:)``.
+    public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
+        let (table, touchIfDue, logger, now) = (tables.sessions, tables.touchIfDue, logger, clock())
+        let (engineNow, deadline, due) = (touch.now, touch.expiresAt, touch.lastSeenThreshold)
+        let (permanentDeadline, permanentDue) = (touch.permanentExpiresAt, touch.permanentLastSeenThreshold)
+        let found = try await withConnection { connection in
+            // Touched here: live by the engine's clock too, and due under both windows, whichever
+            // applies, or due under the idle window and surely not permanent (no `_permanent`
+            // entry in the blob).
+            let rows = try await connection.query("""
+                SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address,
+                    CASE WHEN expires_at < \(engineNow) THEN NULL
+                         WHEN last_seen_at <= \(min(due, permanentDue))
+                             THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
+                         WHEN last_seen_at <= \(due) AND position(\(unescaped: Self.permanentEntryBytes) IN data) = 0
+                             THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
+                    END
+                FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
+                """, logger: logger)
+            var found: SessionLoadTouch.Loaded?
+            for try await row in rows {
+                let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline) = try row.decode(
+                    (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64?).self
+                )
+                var session = StoredSession(
+                    values: try SessionRecordCoding.decode(data.readableBytesView).values,
+                    createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                    userAgent: userAgent, ipAddress: ipAddress
+                )
+                if let touchedDeadline {
+                    session.expiresAt = touchedDeadline
+                    session.lastSeenAt = now
+                }
+                found = SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
+            }
+            return found
+        }
+        guard var loaded = found else { return nil }
+        if !loaded.touched, touch.isDue(loaded.session) {
+            // Left to this side by the statement (see above), or touched by another request between
+            // the row's read and its lock: one more round trip, as the protocol's default makes.
+            let expiresAt = min(touch.deadline(for: loaded.session), loaded.session.absoluteExpiresAt)
+            guard try await self.touch(key, expiresAt: expiresAt) else { return nil }
+            loaded.session.expiresAt = expiresAt
+            loaded.session.lastSeenAt = now
+            loaded.touched = true
+        }
+        return loaded
+    }
+
     public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
         let (table, logger, now) = (tables.sessions, logger, clock())
         let created = try await withConnection { connection in
