@@ -254,6 +254,42 @@ enum RedisSessionScripts {
         return 1
         """
 
+    /// `loadTouch`: p, h, now, deadline, due, permanent deadline, permanent due, the engine's now.
+    /// The session's hash (one `HGETALL`), and when it is due (`l <= due`, or `permanent due` for a
+    /// session whose `v:_permanent` is the JSON `true`; and `e >=` the engine's now), the touch's
+    /// writes first, exactly as ``touch`` makes them. Replies `0` for a missing or expired session, else `{touched, fields}`: `1` or `0` and
+    /// the hash's fields and values as `HGETALL` gives them, with the new `l` and `e` when touched.
+    /// A session that is not due costs one read and a loop over its fields; nothing is written.
+    static let loadTouch = prelude + """
+        local h, now = ARGV[2], tonumber(ARGV[3])
+        local k = skey(h)
+        local f = redis.call('HGETALL', k)
+        local ie, ia, il, permanent = nil, nil, nil, false
+        for i = 1, #f, 2 do
+          local n = f[i]
+          if n == 'e' then ie = i + 1
+          elseif n == 'a' then ia = i + 1
+          elseif n == 'l' then il = i + 1
+          elseif n == 'v:_permanent' then permanent = string.find(f[i + 1], '^[ \\t\\n\\r]*true[ \\t\\n\\r]*$') ~= nil
+          end
+        end
+        if not ie or tonumber(f[ie]) <= now then return 0 end
+        if not il or not ia then return redis.error_reply('sessionkit: malformed session') end
+        local due, e = ARGV[5], ARGV[4]
+        if permanent then due, e = ARGV[7], ARGV[6] end
+        if tonumber(f[il]) > tonumber(due) or tonumber(f[ie]) < tonumber(ARGV[8]) then return {0, f} end
+        reach(h)
+        if tonumber(e) > tonumber(f[ia]) then e = f[ia] end
+        redis.call('HSET', k, 'e', e, 'l', ARGV[3])
+        if tonumber(e) <= now then
+          drop(h)
+          return 0
+        end
+        expire(h, e, now)
+        f[ie], f[il] = e, ARGV[3]
+        return {1, f}
+        """
+
     /// `delete`: p, h.
     static let delete = prelude + """
         reach(ARGV[2])

@@ -45,7 +45,7 @@ import Synchronization
 /// ```
 public final class RedisSessionStore: SessionUserIndex, Service {
     enum Script: Int, CaseIterable, Sendable {
-        case create, apply, touch, delete, rename, removeExpired, sessions, revoke
+        case create, apply, touch, delete, rename, removeExpired, sessions, revoke, loadTouch
 
         var source: String {
             switch self {
@@ -57,6 +57,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             case .removeExpired: RedisSessionScripts.removeExpired
             case .sessions: RedisSessionScripts.sessions
             case .revoke: RedisSessionScripts.revoke
+            case .loadTouch: RedisSessionScripts.loadTouch
             }
         }
     }
@@ -143,6 +144,32 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         let sessionKey = sessionKey(key)
         let reply = try await send(RedisCommand("HGETALL", sessionKey), key: sessionKey)
         guard let fields = reply.array else { throw Self.unexpected(reply) }
+        guard let session = try Self.session(fromHash: fields), session.expiresAt > clock() else { return nil }
+        return session
+    }
+
+    /// One `EVALSHA` (``RedisSessionScripts/loadTouch``): the session's hash, and when it is due,
+    /// the touch's writes in the same atomic step. A read that is not due writes nothing.
+    public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
+        let now = clock()
+        var arguments = RedisCommand(prefix, key.hex)
+        arguments.append(now)
+        arguments.append(touch.expiresAt)
+        arguments.append(touch.lastSeenThreshold)
+        arguments.append(touch.permanentExpiresAt)
+        arguments.append(touch.permanentLastSeenThreshold)
+        arguments.append(touch.now)
+        let reply = try await evaluateReply(.loadTouch, keys: sessionKeys(key), arguments)
+        if case .integer(0) = reply { return nil }
+        guard let parts = reply.array, parts.count == 2, let touched = parts[0].int64, let fields = parts[1].array else {
+            throw Self.unexpected(reply)
+        }
+        guard let session = try Self.session(fromHash: fields), session.expiresAt > now else { return nil }
+        return SessionLoadTouch.Loaded(session: session, touched: touched == 1)
+    }
+
+    /// The session in a hash's fields and values (`HGETALL`'s reply), or `nil` when there are none.
+    private static func session(fromHash fields: [RESPValue]) throws -> StoredSession? {
         if fields.isEmpty { return nil }
         guard fields.count % 2 == 0 else { throw Self.corrupt }
         var values: [String: SessionValue] = [:]
@@ -169,7 +196,6 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             }
         }
         guard let createdAt, let lastSeenAt, let expiresAt, let absoluteExpiresAt else { throw Self.corrupt }
-        guard expiresAt > clock() else { return nil }
         return StoredSession(
             values: values, createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt,
             absoluteExpiresAt: absoluteExpiresAt, userAgent: userAgent, ipAddress: ipAddress
