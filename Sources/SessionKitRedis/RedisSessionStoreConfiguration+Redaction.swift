@@ -40,6 +40,7 @@ extension RedisSessionStoreConfiguration: CustomStringConvertible, CustomDebugSt
                 "keyPrefix": keyPrefix, "poolSize": poolSize, "username": username as Any,
                 "connectTimeout": connectTimeout, "commandTimeout": commandTimeout, "cleanupInterval": cleanupInterval,
                 "cleanupBatchSize": cleanupBatchSize, "clientName": clientName as Any, "tls": tls as Any, "clusterNodes": clusterNodes,
+                "touchesInLoad": touchesInLoad,
             ],
             displayStyle: .struct
         )

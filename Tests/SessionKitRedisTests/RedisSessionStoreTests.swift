@@ -26,6 +26,17 @@ struct RedisSessionStoreTests {
         }
     }
 
+    /// `touchesInLoad = false` (a read is HGETALL, then the touch script when due) keeps the
+    /// touching load's rules.
+    @Test(arguments: SessionStoreContract.allChecks.filter { $0.name.hasPrefix("loadTouch") })
+    func contractWithoutTouchesInLoad(_ check: SessionStoreContractCheck) async throws {
+        try await RedisTestStores.with { stores in
+            try await check.run { clock in
+                try stores.make(prefix: "\(stores.prefix):\(UUID().uuidString)", clock: clock) { $0.touchesInLoad = false }
+            }
+        }
+    }
+
     @Test func twoStoresShareSessions() async throws {
         // As two app instances would: separate connections, one server, concurrent writes.
         try await RedisTestStores.with { stores in
