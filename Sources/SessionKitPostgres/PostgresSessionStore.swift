@@ -200,14 +200,13 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         let found = try await withConnection { connection in
             // Touched here: live by the engine's clock too, and due under both windows, whichever
             // applies, or due under the idle window and surely not permanent (no `_permanent`
-            // entry in the blob).
+            // entry in the blob). The function is named once: each reference costs the executor's
+            // start-up a look-up and a permission check on every execution.
             let rows = try await connection.query("""
                 SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address,
-                    CASE WHEN expires_at < \(engineNow) THEN NULL
-                         WHEN last_seen_at <= \(min(due, permanentDue))
-                             THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
-                         WHEN last_seen_at <= \(due) AND position(\(unescaped: Self.permanentEntryBytes) IN data) = 0
-                             THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
+                    CASE WHEN expires_at >= \(engineNow) AND (last_seen_at <= \(min(due, permanentDue))
+                              OR (last_seen_at <= \(due) AND position(\(unescaped: Self.permanentEntryBytes) IN data) = 0))
+                         THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
                     END
                 FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
                 """, logger: logger)
