@@ -55,8 +55,8 @@ public struct RedisSessionStoreConfiguration: Sendable {
     public var clusterNodes: [RedisClusterNode] = []
     /// Whether a read moves a due idle deadline in the same round trip (`true`, the default): every
     /// read is then one `EVALSHA` of the load script, which costs Redis about 5 µs of CPU more than
-    /// the `HGETALL` it replaces (about 10.6 µs against 5.9 µs a request, I/O included, measured in
-    /// BENCHMARKS.md), and a read whose touch is due saves a whole round trip. `false`: a read is
+    /// the `HGETALL` it replaces (10.5-11.9 µs against 5.8-8.0 µs a request, I/O included, measured
+    /// in BENCHMARKS.md), and a read whose touch is due saves a whole round trip. `false`: a read is
     /// one `HGETALL`, and a read whose touch is due adds a second round trip, the touch script.
     /// Choose `false` when Redis's CPU, not the app's round trips, is what runs out.
     public var touchesInLoad = true
