@@ -1,4 +1,5 @@
 import PostgresNIO
+import SessionKit
 
 /// Reads a live session: `key_hash = $1 AND expires_at > $2`.
 ///
@@ -18,6 +19,40 @@ struct PostgresLoadStatement: PostgresPreparedStatement {
         var bindings = PostgresBindings(capacity: 2)
         bindings.append(key)
         bindings.append(now)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// Reads a live session and touches it when due (``PostgresSessionStatements/loadTouch``): `$1`
+/// the key, `$2` the store's now, `$3` the engine's now, `$4` the lower of the two thresholds,
+/// `$5` the idle window's threshold, `$6` its deadline, `$7` the permanent window's deadline, `$8`
+/// its threshold. The last column is the new deadline when the row was touched, else NULL.
+///
+/// ```swift
+/// let rows = try await store.rows(PostgresLoadTouchStatement(key: key, now: now, touch: touch), on: connection)
+/// ```
+struct PostgresLoadTouchStatement: PostgresPreparedStatement {
+    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64?)
+    static var name: String { PostgresSessionStatements.current.loadTouch.name }
+    static var sql: String { PostgresSessionStatements.current.loadTouch.sql }
+    static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8, .int8, .int8, .int8, .int8, .int8, .int8] }
+
+    let key: ByteBuffer
+    let now: Int64
+    let touch: SessionLoadTouch
+
+    func makeBindings() -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(key)
+        bindings.append(now)
+        bindings.append(touch.now)
+        bindings.append(min(touch.lastSeenThreshold, touch.permanentLastSeenThreshold))
+        bindings.append(touch.lastSeenThreshold)
+        bindings.append(touch.expiresAt)
+        bindings.append(touch.permanentExpiresAt)
+        bindings.append(touch.permanentLastSeenThreshold)
         return bindings
     }
 

@@ -40,6 +40,8 @@ struct PostgresSessionStatements: Sendable {
     }
 
     let load: Statement
+    /// The touching load (`load(_:touchingIfDue:)`).
+    let loadTouch: Statement
     let touch: Statement
     let replaceAll: Statement
     let update: Statement
@@ -56,6 +58,19 @@ struct PostgresSessionStatements: Sendable {
         let live = "WHERE key_hash = $3 AND expires_at > $2 RETURNING 1"
         load = Statement("load", """
             SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address
+            FROM \(table) WHERE key_hash = $1 AND expires_at > $2
+            """)
+        // The load, and for a row that is due, its touch (`sessionkit_touch_if_due`, called only
+        // then): live by the engine's clock ($3) too, and due under both windows ($4, whichever
+        // applies), or due under the idle window ($5) and surely not permanent (no `_permanent`
+        // entry in the blob). The function is named once: each function a statement names costs
+        // the executor's start-up a look-up and a permission check on every execution.
+        loadTouch = Statement("load_touch", """
+            SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address,
+                CASE WHEN expires_at >= $3 AND (last_seen_at <= $4
+                          OR (last_seen_at <= $5 AND position(\(PostgresSessionStore.permanentEntryBytes) IN data) = 0))
+                     THEN \(tables.touchIfDue)(key_hash, data, $2, $6, $5, $7, $8)
+                END
             FROM \(table) WHERE key_hash = $1 AND expires_at > $2
             """)
         touch = Statement("touch", "UPDATE \(table) SET \(deadlines) \(live)")

@@ -186,47 +186,30 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         }
     }
 
-    /// One `SELECT`: the session and, when it is due, its touch (`sessionkit_touch_if_due`, an
-    /// `UPDATE` under the row's lock, called from the `SELECT` only for a due row). A read that is
+    /// One `SELECT` (prepared, ``PostgresSessionStatements/loadTouch``): the session and, when it
+    /// is due, its touch (`sessionkit_touch_if_due`, an `UPDATE` under the row's lock, called from
+    /// the `SELECT` only for a due row). A read that is
     /// not due costs what a plain ``load(_:)`` costs (measured with pgbench, see BENCHMARKS.md). The
     /// statement never walks a blob on that path: a row that holds a `_permanent` entry, when only
     /// the non-permanent window's threshold has passed, is decided here from its decoded values,
     /// and only when it is due after all (a session holding `_permanent: false`) does it take a
     /// second round trip, ``touch(_:expiresAt:)``.
     public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
-        let (table, touchIfDue, logger, now) = (tables.sessions, tables.touchIfDue, logger, clock())
-        let (engineNow, deadline, due) = (touch.now, touch.expiresAt, touch.lastSeenThreshold)
-        let (permanentDeadline, permanentDue) = (touch.permanentExpiresAt, touch.permanentLastSeenThreshold)
-        let found = try await withConnection { connection in
-            // Touched here: live by the engine's clock too, and due under both windows, whichever
-            // applies, or due under the idle window and surely not permanent (no `_permanent`
-            // entry in the blob). The function is named once: each reference costs the executor's
-            // start-up a look-up and a permission check on every execution.
-            let rows = try await connection.query("""
-                SELECT data, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address,
-                    CASE WHEN expires_at >= \(engineNow) AND (last_seen_at <= \(min(due, permanentDue))
-                              OR (last_seen_at <= \(due) AND position(\(unescaped: Self.permanentEntryBytes) IN data) = 0))
-                         THEN \(unescaped: touchIfDue)(key_hash, data, \(now), \(deadline), \(due), \(permanentDeadline), \(permanentDue))
-                    END
-                FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key)) AND expires_at > \(now)
-                """, logger: logger)
-            var found: SessionLoadTouch.Loaded?
-            for try await row in rows {
-                let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline) = try row.decode(
-                    (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64?).self
-                )
-                var session = StoredSession(
-                    values: try SessionRecordCoding.decode(data.readableBytesView).values,
-                    createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
-                    userAgent: userAgent, ipAddress: ipAddress
-                )
-                if let touchedDeadline {
-                    session.expiresAt = touchedDeadline
-                    session.lastSeenAt = now
-                }
-                found = SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
+        let now = clock()
+        let statement = PostgresLoadTouchStatement(key: Self.bytes(key), now: now, touch: touch)
+        let found = try await withConnection { connection -> SessionLoadTouch.Loaded? in
+            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline)
+                = try await self.rows(statement, on: connection).first else { return nil }
+            var session = StoredSession(
+                values: try SessionRecordCoding.decode(data.readableBytesView).values,
+                createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                userAgent: userAgent, ipAddress: ipAddress
+            )
+            if let touchedDeadline {
+                session.expiresAt = touchedDeadline
+                session.lastSeenAt = now
             }
-            return found
+            return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
         }
         guard var loaded = found else { return nil }
         if !loaded.touched, touch.isDue(loaded.session) {
