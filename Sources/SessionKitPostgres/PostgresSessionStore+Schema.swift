@@ -10,7 +10,10 @@ extension PostgresSessionStore {
         _ connection: PostgresConnection, schema: String?, tables: Tables, logger: Logger
     ) async throws {
         try await inTransaction(connection, logger: logger) {
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("sessionkit.migrate." + (schema ?? ""))))", logger: logger)
+            // Read its row: postgres-nio answers a statement that returns rows before the server has
+            // run it, so an error while waiting for the lock (a statement timeout) comes with the rows;
+            // unread, it was lost and the next statement failed with 25P02 (transaction aborted).
+            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("sessionkit.migrate." + (schema ?? ""))))", logger: logger).collect()
             if let schema {
                 try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: quoted(schema))", logger: logger)
             }
