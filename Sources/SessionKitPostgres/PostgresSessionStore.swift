@@ -211,17 +211,11 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
             }
             return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
         }
-        guard var loaded = found else { return nil }
-        if !loaded.touched, touch.isDue(loaded.session) {
-            // Left to this side by the statement (see above), or touched by another request between
-            // the row's read and its lock: one more round trip, as the protocol's default makes.
-            let expiresAt = min(touch.deadline(for: loaded.session), loaded.session.absoluteExpiresAt)
-            guard try await self.touch(key, expiresAt: expiresAt) else { return nil }
-            loaded.session.expiresAt = expiresAt
-            loaded.session.lastSeenAt = now
-            loaded.touched = true
-        }
-        return loaded
+        guard let loaded = found else { return nil }
+        // Left to this side by the statement (see above), or touched by another request between the
+        // row's read and its lock: one more round trip when due, as the protocol's default makes.
+        if loaded.touched { return loaded }
+        return try await touchIfDue(key, loaded: loaded.session, with: touch)
     }
 
     public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {

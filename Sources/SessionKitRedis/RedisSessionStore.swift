@@ -148,19 +148,14 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         return session
     }
 
-    /// One `EVALSHA` (``RedisSessionScripts/loadTouch``): the session's hash, and when it is due,
-    /// the touch's writes in the same atomic step. A read that is not due writes nothing. With
-    /// ``RedisSessionStoreConfiguration/touchesInLoad`` `false`: `HGETALL`, then the touch script
-    /// when due (the protocol's default).
+    /// With ``RedisSessionStoreConfiguration/touchesInLoad`` `false` (the default): `HGETALL`, then
+    /// the touch script when due (the protocol's default). With `true`: one `EVALSHA`
+    /// (``RedisSessionScripts/loadTouch``): the session's hash, and when it is due, the touch's
+    /// writes in the same atomic step. A read that is not due writes nothing.
     public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         guard configuration.touchesInLoad else {
-            guard var session = try await load(key) else { return nil }
-            guard touch.isDue(session) else { return SessionLoadTouch.Loaded(session: session, touched: false) }
-            let expiresAt = min(touch.deadline(for: session), session.absoluteExpiresAt)
-            guard try await self.touch(key, expiresAt: expiresAt) else { return nil }
-            session.expiresAt = expiresAt
-            session.lastSeenAt = touch.now
-            return SessionLoadTouch.Loaded(session: session, touched: true)
+            guard let session = try await load(key) else { return nil }
+            return try await touchIfDue(key, loaded: session, with: touch)
         }
         let now = clock()
         var arguments = RedisCommand(prefix, key.hex)

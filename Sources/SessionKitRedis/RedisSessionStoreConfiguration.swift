@@ -53,13 +53,14 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// revoking a user's sessions and renaming a session no longer atomic. ``database`` must be 0
     /// (a cluster has no other); ``password``, ``username`` and ``tls`` apply to every node.
     public var clusterNodes: [RedisClusterNode] = []
-    /// Whether a read moves a due idle deadline in the same round trip (`true`, the default): every
-    /// read is then one `EVALSHA` of the load script, which costs Redis about 5 µs of CPU more than
-    /// the `HGETALL` it replaces (10.5-11.9 µs against 5.8-8.0 µs a request, I/O included, measured
-    /// in BENCHMARKS.md), and a read whose touch is due saves a whole round trip. `false`: a read is
-    /// one `HGETALL`, and a read whose touch is due adds a second round trip, the touch script.
-    /// Choose `false` when Redis's CPU, not the app's round trips, is what runs out.
-    public var touchesInLoad = true
+    /// Whether a read moves a due idle deadline in the same round trip. `false` (the default): a
+    /// read is one `HGETALL`, and a read whose touch is due (once per
+    /// `SessionConfiguration.touchFraction` of the idle window, per session) adds a second round
+    /// trip, the touch script. `true`: every read is one `EVALSHA` of the load script, which saves
+    /// that second round trip but costs Redis about 5 µs of CPU more on every read than `HGETALL`
+    /// (10.5-11.9 µs against 5.8-8.0 µs a request, I/O included; Redis serves 0.62x-0.91x as many,
+    /// BENCHMARKS.md), so it pays only where round trips are dear and Redis's CPU is not.
+    public var touchesInLoad = false
 
     public init(
         host: String = "127.0.0.1",

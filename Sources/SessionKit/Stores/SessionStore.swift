@@ -85,10 +85,24 @@ extension SessionStore {
     /// let loaded = try await store.load(key, touchingIfDue: touch)
     /// ```
     public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
-        guard var session = try await load(key) else { return nil }
+        guard let session = try await load(key) else { return nil }
+        return try await touchIfDue(key, loaded: session, with: touch)
+    }
+
+    /// The second half of the default ``load(_:touchingIfDue:)``, for a store that has loaded
+    /// `session` without touching it: when it is due, ``touch(_:expiresAt:)`` (a second round
+    /// trip), and the session with the deadline the touch set and `lastSeenAt`
+    /// ``SessionLoadTouch/now``; `nil` when the session was deleted since the load (it is not
+    /// brought back).
+    ///
+    /// ```swift
+    /// guard let session = try await load(key) else { return nil }
+    /// return try await touchIfDue(key, loaded: session, with: touch)
+    /// ```
+    public func touchIfDue(_ key: SessionStorageKey, loaded session: StoredSession, with touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         guard touch.isDue(session) else { return SessionLoadTouch.Loaded(session: session, touched: false) }
+        var session = session
         let expiresAt = min(touch.deadline(for: session), session.absoluteExpiresAt)
-        // `false`: deleted (a logout, a rename) since the load; it is not brought back.
         guard try await self.touch(key, expiresAt: expiresAt) else { return nil }
         session.expiresAt = expiresAt
         session.lastSeenAt = touch.now
