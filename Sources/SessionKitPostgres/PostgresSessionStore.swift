@@ -186,7 +186,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         }
     }
 
-    /// One `SELECT` (prepared, ``PostgresSessionStatements/loadTouch``): the session and, when it
+    /// One `SELECT` (prepared: the store's `loadTouch` statement): the session and, when it
     /// is due, its touch (`sessionkit_touch_if_due`, an `UPDATE` under the row's lock, called from
     /// the `SELECT` only for a due row). A read that is
     /// not due costs what a plain ``load(_:)`` costs (measured with pgbench, see BENCHMARKS.md). The

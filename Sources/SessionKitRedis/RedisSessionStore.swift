@@ -150,7 +150,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
 
     /// With ``RedisSessionStoreConfiguration/touchesInLoad`` `false` (the default): `HGETALL`, then
     /// the touch script when due (the protocol's default). With `true`: one `EVALSHA`
-    /// (``RedisSessionScripts/loadTouch``): the session's hash, and when it is due, the touch's
+    /// (the store's `loadTouch` script): the session's hash, and when it is due, the touch's
     /// writes in the same atomic step. A read that is not due writes nothing.
     public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         guard configuration.touchesInLoad else {
