@@ -108,9 +108,10 @@ def session_cookie_changes(answers: list[Answer], cookie_name: str, value: str) 
 def run_load(clients: list[Browser], paths: list[str], seconds: float, per_client: int, base: str | None = None) -> list[tuple[int, Answer]]:
     """Each client, in its own thread, GETs `paths` in turn until `seconds` have passed or it sent
     `per_client` requests; cookies set meanwhile are not kept (the client's cookie stays the same).
-    A test whose event comes in the middle of the load needs a cap no machine reaches before it:
-    a cap of 120 let a quiet machine finish the kill test's load before the kill (720 requests,
-    none after the kill at 1 s)."""
+    A test whose event comes in the middle of the load must have it come before the cap ends the
+    load: a cap of 120 let a quiet machine finish the kill test's load before the kill at 1 s (720
+    requests, none after it), and no cap at all (4 s of load) made the PostgreSQL outage tests that
+    follow it flaky (a request unanswered for 20 s in 4 of 7 runs); 300 passed both in 2 of 2."""
     deadline = time.monotonic() + seconds
 
     def one_client(index: int) -> list[tuple[int, Answer]]:
@@ -259,7 +260,7 @@ def test_kill_one_instance_under_load(fleet, cookie_name, check):
             os.kill(victim.pid, signal.SIGKILL)
             return time.monotonic()
         killed = killer.submit(kill_later)
-        load = run_load(clients, ["/app", "/app/cart"], seconds=4.0, per_client=20_000)
+        load = run_load(clients, ["/app", "/app/cart"], seconds=4.0, per_client=300)
         killed_at = killed.result()
     try:
         answers = [a for _, a in load]
