@@ -54,9 +54,10 @@ public struct SessionKitVaporMiddleware: AsyncMiddleware {
         clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         observability: SessionObservability = SessionObservability()
     ) throws {
-        try configuration.validate()
-        let codec = try format.makeCodec(secret: secret, previousSecrets: previousSecrets, logger: logger)
-        self.engine = SessionEngine(codec: codec, configuration: configuration, logger: logger, clock: clock, observability: observability)
+        try self.init(engine: SessionEngine(
+            secret: secret, previousSecrets: previousSecrets, format: format, configuration: configuration,
+            logger: logger, clock: clock, observability: observability
+        ))
     }
 
     /// Server-side sessions in `store`: only a random session ID travels in the cookie (with a
@@ -75,8 +76,10 @@ public struct SessionKitVaporMiddleware: AsyncMiddleware {
         clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         observability: SessionObservability = SessionObservability()
     ) throws {
-        try configuration.validate()
-        self.engine = SessionEngine(store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock, observability: observability)
+        try self.init(engine: SessionEngine(
+            store: store, signingKeys: signingKeys, configuration: configuration, logger: logger, clock: clock,
+            observability: observability
+        ))
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {

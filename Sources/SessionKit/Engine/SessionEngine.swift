@@ -48,6 +48,28 @@ public struct SessionEngine: Sendable {
         self.init(storage: .cookie(codec), configuration: configuration, logger: logger, clock: clock, observability: observability)
     }
 
+    /// Cookie sessions in `format` under `secret` (`previousSecrets`, newest first, still verify
+    /// during a key rotation), with `configuration` validated: what each framework's middleware
+    /// builds from the same arguments. Throws a configuration error for an invalid configuration
+    /// or a secret under 32 bytes (the Flask format accepts any key, as Flask does, and logs a warning).
+    ///
+    /// ```swift
+    /// let engine = try SessionEngine(secret: .environment("SESSIONKIT_SECRET"), format: .encrypted)
+    /// ```
+    public init(
+        secret: SessionSecret,
+        previousSecrets: [SessionSecret] = [],
+        format: CookieSessionFormat,
+        configuration: SessionConfiguration = SessionConfiguration(),
+        logger: Logger = Logger(label: "SessionKit"),
+        clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        observability: SessionObservability = SessionObservability()
+    ) throws {
+        try configuration.validate()
+        let codec = try format.makeCodec(secret: secret, previousSecrets: previousSecrets, logger: logger)
+        self.init(codec: codec, configuration: configuration, logger: logger, clock: clock, observability: observability)
+    }
+
     /// An engine for server-side sessions kept in `store`. With `signingKeys`, ID cookies also
     /// carry a MAC (``SessionIDSigner``), checked before any store access.
     public init(
