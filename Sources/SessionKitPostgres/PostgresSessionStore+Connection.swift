@@ -13,11 +13,16 @@ extension PostgresSessionStore {
     /// cancelled wait until it has a connection again, and a request must not wait for that (a
     /// fleet test saw a request held 20 s in a PostgreSQL outage). The late lease, if any, finds
     /// the race lost and hands its connection back without running `body`.
+    ///
+    /// A connection that closes under a running `body` in a way postgres-nio never reports (a
+    /// statement written after its channel closed) fails the caller within two
+    /// ``closedConnectionCheckInterval``s (``LeasedConnectionWatch``).
     func leasingConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = self.client
         let watchdog = leaseWatchdog
+        let connectionWatchdog = self.connectionWatchdog
         let lease = LeaseRace()
         let outcome = LeaseOutcome<Result>()
         // The lease runs in a task of its own, which the watchdog can cancel while it waits for a
@@ -36,6 +41,11 @@ extension PostgresSessionStore {
                 let value = try await client.withConnection { connection in
                     guard lease.claim(.leased) else { throw LeaseTimeout() }
                     watchdog.unwatch(ticket)
+                    let watch = LeasedConnectionWatch(connection: connection, watchdog: connectionWatchdog) {
+                        outcome.finish(.failure(LeasedConnectionClosed()))
+                    }
+                    watch.start()
+                    defer { watch.stop() }
                     return try await body(connection)
                 }
                 outcome.finish(.success(value))
@@ -70,6 +80,8 @@ extension PostgresSessionStore {
             return error
         case is LeaseTimeout:
             return SessionStoreError(.unavailable, "PostgreSQL session store: no database connection became available in time")
+        case is LeasedConnectionClosed:
+            return SessionStoreError(.unavailable, "PostgreSQL session store: the database connection closed under a running statement")
         case is PostgresDecodingError:
             return corrupt
         case let error as PSQLError:
