@@ -76,9 +76,15 @@ public struct SessionKitSessionDriver: AsyncSessionDriver {
     public func readSession(_ sessionID: Vapor.SessionID, for request: Request) async throws -> Vapor.SessionData? {
         // A value of another shape never reaches the store.
         guard let id = SessionKit.SessionID(cookieValue: sessionID.string) else { return nil }
-        let record = try await storeCall(request) { try await store.load(id.storageKey) }
+        // One round trip: the load also extends the idle deadline when it is due (a session
+        // untouched for `touchFraction` of its window), so the update finds it fresh and writes
+        // nothing unless the request changed a value. Vapor's values are strings, so no session is
+        // permanent: one window for both.
         let now = clock()
-        guard let record, record.expiresAt >= now, record.absoluteExpiresAt >= now else { return nil }
+        let window = configuration.idleTimeoutSeconds
+        let touch = SessionLoadTouch(now: now, idleWindow: window, permanentWindow: window, touchFraction: configuration.touchFraction)
+        let loaded = try await storeCall(request) { try await store.load(id.storageKey, touchingIfDue: touch) }
+        guard let record = loaded?.session, record.expiresAt >= now, record.absoluteExpiresAt >= now else { return nil }
         let values = Self.strings(record.values)
         request.storage[Loaded.Key.self] = Loaded(cookieValue: sessionID.string, values: values, record: record)
         return Vapor.SessionData(initialData: values)

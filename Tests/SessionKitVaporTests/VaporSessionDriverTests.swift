@@ -127,6 +127,30 @@ struct VaporSessionDriverTests {
         }
     }
 
+    /// A read of a session whose idle deadline is due to move is one store call: the load that
+    /// extends it (before, a load and then a touch from the update).
+    @Test func aReadWhoseDeadlineIsDueIsOneStoreCall() async throws {
+        let clock = TestClock()
+        let memory = MemorySessionStore(clock: clock.function)
+        let store = RoundTripCountingStore(memory)
+        try await withTestApp(Self.configure(store: store, clock: clock)) { app in
+            let cookie = try #require(try await send(app, "set?name=alice").cookiePair(Self.cookieName))
+            let key = try #require(KitSessionID(cookieValue: cookie.dropFirst(Self.cookieName.count + 1))).storageKey
+            let idle = SessionConfiguration().idleTimeoutSeconds
+            store.reset()
+            #expect(try await send(app, "get", cookie: cookie).text == "alice")
+            #expect(store.counts == ["loadTouch": 1], "not due yet: one load, nothing written")
+            let before = try #require(try await memory.load(key)).expiresAt
+            clock.advance(idle / 2)
+            store.reset()
+            #expect(try await send(app, "get", cookie: cookie).text == "alice")
+            #expect(store.counts == ["loadTouch": 1], "due: the load extends the deadline, nothing else")
+            let after = try #require(try await memory.load(key))
+            #expect(after.expiresAt == before + idle / 2, "the deadline moved with the read")
+            #expect(after.lastSeenAt == clock.now)
+        }
+    }
+
     @Test func concurrentRequestsChangingDifferentKeysBothSurvive() async throws {
         let clock = TestClock()
         let store = MemorySessionStore(clock: clock.function)
