@@ -206,14 +206,16 @@ package final class RedisConnection: Sendable {
         let channel = self.channel
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let request = RedisRequest(bytes: command.encoded(allocator: channel.allocator), promise: promise, timeout: commandTimeout)
-        // On the event loop, the write and its failure callback need no further hand-over.
+        // On the event loop, an active channel still has its handlers (they come down only after it
+        // turns inactive, on the same loop), so the write reaches the response handler, which
+        // answers the command: with its reply, or with the failure that closes the connection. A
+        // write to an inactive channel would reach no handler and nobody would answer: fail it here.
         @Sendable func write() {
-            let written = channel.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenFailure { error in
-                // Never reached the handler (the channel had closed): fail the command here.
-                promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: \(error)"))
+            guard channel.isActive else {
+                promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
+                return
             }
-            channel.writeAndFlush(request, promise: written)
+            channel.writeAndFlush(request, promise: nil)
         }
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         return promise.futureResult
