@@ -29,18 +29,17 @@ package struct RedisCommand: Sendable {
     }
 
     package mutating func append(_ integer: Int64) {
-        append(String(integer))
+        // Its decimal digits, written in place: no String on the way.
+        Self.withDecimal(integer) { digits in append(bytes: digits) }
     }
 
     package mutating func append(_ integer: Int) {
-        append(String(integer))
+        append(Int64(integer))
     }
 
     package mutating func append(bytes: some Collection<UInt8>) {
         count += 1
-        body.writeInteger(UInt8(ascii: "$"))
-        body.writeString(String(bytes.count))
-        body.writeStaticString("\r\n")
+        writeHeader(length: bytes.count)
         body.writeBytes(bytes)
         body.writeStaticString("\r\n")
     }
@@ -48,12 +47,50 @@ package struct RedisCommand: Sendable {
     /// `prefix` then `bytes` as one argument (for example a hash field `v:` + a session key).
     package mutating func append(prefix: StaticString, _ bytes: some Collection<UInt8>) {
         count += 1
-        body.writeInteger(UInt8(ascii: "$"))
-        body.writeString(String(prefix.utf8CodeUnitCount + bytes.count))
-        body.writeStaticString("\r\n")
+        writeHeader(length: prefix.utf8CodeUnitCount + bytes.count)
         body.writeStaticString(prefix)
         body.writeBytes(bytes)
         body.writeStaticString("\r\n")
+    }
+
+    /// A bulk string's header, `$<length>\r\n`, in one write.
+    private mutating func writeHeader(length: Int) {
+        Self.withDecimal(Int64(length), leading: UInt8(ascii: "$"), trailingCRLF: true) { header in
+            body.writeBytes(header)
+        }
+    }
+
+    /// Calls `body` with the decimal digits of `value` (a minus sign first when negative), after
+    /// `leading` and before a CRLF when asked, in a buffer on the stack.
+    static func withDecimal<Result>(
+        _ value: Int64, leading: UInt8? = nil, trailingCRLF: Bool = false,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        // 1 leading byte, a sign, 19 digits, CRLF.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { scratch in
+            var end = scratch.count
+            if trailingCRLF {
+                scratch[end - 2] = UInt8(ascii: "\r")
+                scratch[end - 1] = UInt8(ascii: "\n")
+                end -= 2
+            }
+            var start = end
+            var magnitude = value.magnitude
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                scratch[start] = UInt8(ascii: "-")
+            }
+            if let leading {
+                start -= 1
+                scratch[start] = leading
+            }
+            return try body(UnsafeRawBufferPointer(start: scratch.baseAddress! + start, count: scratch.count - start))
+        }
     }
 
     /// Appends every argument of `other` (for example script arguments after `EVALSHA sha 0`).
@@ -66,9 +103,9 @@ package struct RedisCommand: Sendable {
     /// The command as bytes on the wire: `*count`, then every bulk string.
     package func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: body.readableBytes + 16)
-        buffer.writeInteger(UInt8(ascii: "*"))
-        buffer.writeString(String(count))
-        buffer.writeStaticString("\r\n")
+        Self.withDecimal(Int64(count), leading: UInt8(ascii: "*"), trailingCRLF: true) { header in
+            buffer.writeBytes(header)
+        }
         var body = body
         buffer.writeBuffer(&body)
         return buffer

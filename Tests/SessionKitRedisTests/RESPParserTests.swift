@@ -53,6 +53,11 @@ struct RESPParserTests {
         let decoded = try? parser.parse(&encoded)
         #expect(decoded?.array?.count == 6)
         #expect(decoded?.array?[2].bytes.map { Array($0.readableBytesView) } == [0, 13, 10, 255])
+        // Integers are written digit by digit, without a String: the edges.
+        var numbers = RedisCommand("X")
+        for value in [Int64.min, -1, 0, 7, 10, Int64.max] { numbers.append(value) }
+        numbers.append(Int(1234567890))
+        #expect(String(buffer: numbers.encoded()) == "*8\r\n$1\r\nX\r\n$20\r\n-9223372036854775808\r\n$2\r\n-1\r\n$1\r\n0\r\n$1\r\n7\r\n$2\r\n10\r\n$19\r\n9223372036854775807\r\n$10\r\n1234567890\r\n")
     }
 
     @Test func splitReadsAtEveryByteDecodeTheSame() throws {
