@@ -56,6 +56,21 @@ struct PostgresConnectionURLTests {
         #expect(try PostgresSessionStore(url: Self.parse("postgres://app@db/app?sslmode=disable")).configuration.usesPreparedStatements)
     }
 
+    /// `pool_size=N` keeps N connections: postgres-nio's minimum and maximum both (no idle timer).
+    @Test func poolSizeSetsTheMinimumAndMaximumConnections() throws {
+        let url = try Self.parse("postgres://app@db/app?sslmode=disable&pool_size=12")
+        #expect(url.poolSize == 12)
+        #expect(url.description.hasSuffix("&pool_size=12"))
+        #expect(try Self.parse(url.description).poolSize == 12)
+        let options = try url.makeClientConfiguration().options
+        #expect(options.minimumConnections == 12 && options.maximumConnections == 12)
+        let defaults = try Self.parse("postgres://app@db/app?sslmode=disable")
+        #expect(defaults.poolSize == nil)
+        let standard = PostgresClient.Configuration(host: "db", username: "app", password: nil, database: nil, tls: .disable).options
+        #expect(try defaults.makeClientConfiguration().options.minimumConnections == standard.minimumConnections)
+        #expect(try defaults.makeClientConfiguration().options.maximumConnections == standard.maximumConnections)
+    }
+
     @Test func ipv6Hosts() throws {
         let url = try Self.parse("postgres://app@[::1]:5433/db")
         #expect(url.host == "::1")
@@ -180,6 +195,9 @@ struct PostgresConnectionURLTests {
         "postgres://app:s3cr3t-Pss@db/app?sslmode=",
         "postgres://app:s3cr3t-Pss@db/app?sslmode=verify-full",
         "postgres://app:s3cr3t-Pss@db/app?prepared_statements=no",
+        "postgres://app:s3cr3t-Pss@db/app?pool_size=0",
+        "postgres://app:s3cr3t-Pss@db/app?pool_size=1001",
+        "postgres://app:s3cr3t-Pss@db/app?pool_size=ten",
     ])
     func invalidURLsThrowWithoutThePassword(_ url: String) throws {
         let error = #expect(throws: SessionStoreError.self) { try Self.parse(url) }

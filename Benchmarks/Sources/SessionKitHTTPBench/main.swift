@@ -208,10 +208,22 @@ func postgresClientConfiguration(_ url: String) -> PostgresClient.Configuration 
         exit(2)
     }
     let database = String(components.path.drop { $0 == "/" })
-    return PostgresClient.Configuration(
+    var configuration = PostgresClient.Configuration(
         host: host, port: components.port ?? 5432, username: user, password: components.password,
         database: database.isEmpty ? nil : database, tls: .disable
     )
+    // The pool as ConnectingToPostgreSQL recommends (`pool_size=8`, as pgbench's 8 clients): 8
+    // connections kept open, so no idle timer is armed each time one goes back to the pool.
+    // SESSIONKIT_BENCH_PG_POOL_SIZE=0: postgres-nio's defaults (up to 20, idle ones closed after 60 s);
+    // SESSIONKIT_BENCH_PG_KEEPALIVE=0: without the pool's keep-alive (an experiment).
+    let environment = ProcessInfo.processInfo.environment
+    let poolSize = environment["SESSIONKIT_BENCH_PG_POOL_SIZE"].flatMap(Int.init) ?? 8
+    if poolSize > 0 {
+        configuration.options.minimumConnections = poolSize
+        configuration.options.maximumConnections = poolSize
+    }
+    if environment["SESSIONKIT_BENCH_PG_KEEPALIVE"] == "0" { configuration.options.keepAliveBehavior = nil }
+    return configuration
 }
 
 /// Serves (or drives in process) the routes of `variant`.
