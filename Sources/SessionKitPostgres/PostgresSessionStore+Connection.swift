@@ -4,8 +4,8 @@ import Synchronization
 
 extension PostgresSessionStore {
     /// Runs `body` on a pooled connection, failing with ``/SessionKit/SessionStoreError/Code/unavailable`` when
-    /// no connection is leased within ``PostgresSessionStoreConfiguration/connectionTimeout``. Only
-    /// the wait for a connection is timed: once `body` has a connection it runs to the end, so a
+    /// no connection is leased within ``PostgresSessionStoreConfiguration/connectionTimeout``. The
+    /// timeout never cuts a running `body` short: on an open connection it runs to the end, so a
     /// timeout never leaves a write half done or of unknown outcome.
     ///
     /// The caller gets its answer when the timer fires, whether or not the pool has given up
@@ -14,38 +14,41 @@ extension PostgresSessionStore {
     /// fleet test saw a request held 20 s in a PostgreSQL outage). The late lease, if any, finds
     /// the race lost and hands its connection back without running `body`.
     ///
-    /// A connection that closes under a running `body` in a way postgres-nio never reports (a
-    /// statement written after its channel closed) fails the caller within two
-    /// ``closedConnectionCheckInterval``s (``LeasedConnectionWatch``).
+    /// The timer keeps watching a lease while its `body` runs: when a timeout passes and the
+    /// body's connection has closed under it in a way postgres-nio never reports (a statement
+    /// written after its channel closed), the caller gets the failure then (``LeasedConnection``).
     func leasingConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let client = self.client
         let watchdog = leaseWatchdog
-        let connectionWatchdog = self.connectionWatchdog
         let lease = LeaseRace()
         let outcome = LeaseOutcome<Result>()
         // The lease runs in a task of its own, which the watchdog can cancel while it waits for a
-        // connection without cancelling the caller; one timer serves every lease of the store, and
-        // it times only the wait: a lease leaves it once it has its connection.
+        // connection without cancelling the caller; one timer serves every lease of the store.
         let waiting = LeaseTask<Result>()
-        let ticket = watchdog.watch {
+        let held = LeasedConnection()
+        @Sendable func expired() {
             if lease.claim(.timedOut) {
                 waiting.cancel()
                 outcome.finish(.failure(LeaseTimeout()))
+                return
+            }
+            // The lease won: its body has run for a timeout. On a closed connection it will never
+            // end; on an open one (a slow statement), look again one timeout later.
+            if let connection = held.connection, connection.isClosed {
+                outcome.finish(.failure(LeasedConnectionClosed()))
+            } else {
+                held.watch(watchdog, expired)
             }
         }
-        defer { watchdog.unwatch(ticket) }
+        held.watch(watchdog, expired)
+        defer { held.finish(watchdog) }
         let leasing = Task {
             do {
                 let value = try await client.withConnection { connection in
                     guard lease.claim(.leased) else { throw LeaseTimeout() }
-                    watchdog.unwatch(ticket)
-                    let watch = LeasedConnectionWatch(connection: connection, watchdog: connectionWatchdog) {
-                        outcome.finish(.failure(LeasedConnectionClosed()))
-                    }
-                    watch.start()
-                    defer { watch.stop() }
+                    held.set(connection)
                     return try await body(connection)
                 }
                 outcome.finish(.success(value))

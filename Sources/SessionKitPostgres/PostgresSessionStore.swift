@@ -55,14 +55,9 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     private let clock: @Sendable () -> Int64
     let logger: Logger
     private let migration = Mutex<MigrationState>(.idle)
-    /// Times the waits for a connection (``PostgresSessionStoreConfiguration/connectionTimeout``).
+    /// Times the waits for a connection and looks at running leases' connections, every
+    /// ``PostgresSessionStoreConfiguration/connectionTimeout`` (``LeasedConnection``).
     let leaseWatchdog: LeaseWatchdog
-    /// Looks at the connections of running statements (``LeasedConnectionWatch``), every
-    /// ``closedConnectionCheckInterval``.
-    let connectionWatchdog: LeaseWatchdog
-    /// How often a running statement's connection is looked at: a statement whose connection
-    /// closed under it fails within two of these.
-    static let closedConnectionCheckInterval = Duration.seconds(1)
 
     /// A store on `client`. The store's ``run()`` runs the client unless
     /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`.
@@ -82,7 +77,6 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         self.clock = clock
         self.logger = logger
         self.leaseWatchdog = LeaseWatchdog(timeout: configuration.connectionTimeout)
-        self.connectionWatchdog = LeaseWatchdog(timeout: Self.closedConnectionCheckInterval)
     }
 
     /// A store with its own `PostgresClient` for the server at `host`; it logs the pool's

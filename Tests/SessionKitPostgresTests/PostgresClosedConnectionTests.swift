@@ -9,7 +9,7 @@ import Testing
 /// A connection that the server closes under a leased body (PostgreSQL stopping, a terminated
 /// backend): postgres-nio never answers a statement written to it once its channel is down, and
 /// the store must answer ``/SessionKit/SessionStoreError/Code/unavailable`` instead of waiting
-/// forever (``LeasedConnectionWatch``). Against a real server: each test terminates the backend
+/// forever (``LeasedConnection``), one ``PostgresSessionStoreConfiguration/connectionTimeout`` on. Against a real server: each test terminates the backend
 /// of the connection it holds with `pg_terminate_backend(pg_backend_pid())`.
 @Suite("PostgreSQL connections closed under a running statement", .enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason))
 struct PostgresClosedConnectionTests {
@@ -64,7 +64,7 @@ struct PostgresClosedConnectionTests {
 
     @Test func aStatementOnAConnectionClosedUnderItFailsAsUnavailable() async throws {
         try await PostgresTestDatabase.with { database in
-            let store = database.makeStore()
+            let store = database.makeStore(configure: { $0.connectionTimeout = .seconds(1) })
             try await store.migrate()
             let started = ContinuousClock.now
             let outcome = try await Self.outcome(within: .seconds(20)) {
@@ -83,24 +83,27 @@ struct PostgresClosedConnectionTests {
                 #expect(error.code == .unavailable)
                 #expect(error.message.contains("closed under a running statement"))
             }
-            // Two looks a second apart: at most about three seconds; generous for a loaded machine.
+            // The look one timeout after the lease began, or the one after (the body's own 200 ms
+            // wait for the close can straddle the first): about one to two seconds; generous for a
+            // loaded machine.
             #expect(elapsed < .seconds(10))
             // The store still works: the pool makes a new connection.
             #expect(try await store.load(SessionID().storageKey) == nil)
-            #expect(store.connectionWatchdog.watchedCount == 0, "no running statement is still watched")
+            #expect(store.leaseWatchdog.watchedCount == 0, "no lease is still watched")
         }
     }
 
     @Test func aSlowStatementOnALiveConnectionIsNotInterrupted() async throws {
         try await PostgresTestDatabase.with { database in
-            let store = database.makeStore()
+            let store = database.makeStore(configure: { $0.connectionTimeout = .seconds(1) })
             try await store.migrate()
-            // Longer than two looks of the watch.
+            // Longer than two looks of the timer, on a live connection.
             let rows = try await store.leasingConnection { connection in
                 try await Self.count(try await connection.query("SELECT pg_sleep(2.5)", logger: Self.logger))
             }
             #expect(rows == 1)
-            #expect(store.connectionWatchdog.watchedCount == 0)
+            #expect(store.leaseWatchdog.watchedCount == 0)
+            #expect(store.leaseWatchdog.expiredCount >= 2, "the timer looked at the running statement's connection")
         }
     }
 }
