@@ -6,10 +6,11 @@ import Synchronization
 ///
 /// A timer per lease (`Task.sleep` in a task of its own) armed a dispatch timer for every query,
 /// and arming one wakes libdispatch's manager thread: measured, a few percent of a PostgreSQL
-/// `/read`'s CPU. A lease is registered only while it waits for a connection, which is usually no
-/// wait at all, so the watchdog's task usually wakes once per timeout, finds nothing expired, and
-/// sleeps until the deadline of the oldest lease still waiting. It ends when no lease is registered
-/// and starts again with the next one.
+/// `/read`'s CPU. A lease is registered from its wait for a connection (usually no wait at all) to
+/// the end of its statements (``LeasedConnection``), a fraction of a millisecond, so the
+/// watchdog's task usually wakes once per timeout, finds nothing expired, and sleeps until the
+/// deadline of the oldest lease still registered. It ends when no lease is registered and starts
+/// again with the next one.
 ///
 /// Deadlines are those of one store, all `timeout` after their registration, so a new lease's
 /// deadline is never earlier than those already registered; the watchdog still looks at every
