@@ -66,7 +66,8 @@ struct CommandLineStore {
                 configuration.poolSize = 1
                 store = CommandLineStore(kind: .redis(RedisSessionStore(configuration: configuration, logger: logger)))
             } else if argument.hasPrefix("postgres://") || argument.hasPrefix("postgresql://") {
-                let url = try PostgresConnectionURL(argument, passwordEnvironmentVariable: passwordVariable, environment: environment)
+                var url = try PostgresConnectionURL(argument, passwordEnvironmentVariable: passwordVariable, environment: environment)
+                url.poolSize = 1   // one command at a time
                 store = CommandLineStore(kind: .postgres(try PostgresSessionStore(url: url, configuration: .init(connectionTimeout: .seconds(15)), logger: logger)))
             } else {
                 throw ValidationError("--store must be sqlite:PATH, redis://…, rediss://… or postgres://… (the memory store lives inside its server process)")

@@ -30,13 +30,20 @@ import SessionKit
 ///   run prepared (``PostgresSessionStoreConfiguration/usesPreparedStatements``). `off` behind a
 ///   pooler that cannot keep prepared statements per client (PgBouncer in transaction mode before
 ///   1.21, or without `max_prepared_statements`).
-/// - `pool_size`: how many connections the pool keeps open, from 1 to 1000: postgres-nio's
-///   `minimumConnections` and `maximumConnections` both. The connections open at start and stay,
-///   so the pool does not arm an idle timer (a task and a sleep) every time a connection goes back
-///   to it: about 15 % of the instructions of a session read (BENCHMARKS.md). Without it,
-///   postgres-nio's defaults: up to 20 connections, each idle one closed after 60 seconds. Count
+/// - `pool_size`: how many connections the pool keeps open, from 1 to 1000 (default 8):
+///   postgres-nio's `minimumConnections` and `maximumConnections` both. The connections open at
+///   start and stay, so the pool arms no idle timer each time a connection goes back to it. Count
 ///   the app servers: each keeps `pool_size` connections of the server's `max_connections`.
 ///
+/// Why the pool is fixed, and its keep-alive every 5 seconds (postgres-nio's defaults: a pool that
+/// grows to 20 and closes a connection idle for 60 seconds, keep-alive after 30): the pool arms a
+/// keep-alive timer, and beyond its minimum an idle timer, each time a connection goes back to it,
+/// and cancels them when the connection is leased again; a cancelled `Task.sleep` keeps about 700
+/// bytes until its original deadline (Swift 6.3 on Linux), so under load the cancelled timers of
+/// the last 30 to 60 seconds hold hundreds of megabytes (a session demo under the soak: 350 MB and
+/// growing, against 40 MB on the other stores). The fixed pool has no idle timers, and the shorter
+/// keep-alive holds its cancelled timers for 5 seconds: a tenth of the memory, and a `SELECT 1` on
+/// an idle connection every 5 seconds, which also keeps NAT and firewall entries alive.///
 /// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
 /// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
 /// whose message says what is wrong and never repeats the password, nor any other part of the URL
@@ -116,9 +123,13 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     public var applicationName: String?
     /// Whether the store runs its frequent statements prepared (`prepared_statements`, `on` by default).
     public var usesPreparedStatements = true
-    /// How many connections the pool keeps open (`pool_size`), or `nil` for postgres-nio's defaults.
-    public var poolSize: Int?
+    /// How many connections the pool keeps open (`pool_size`, ``defaultPoolSize`` unless given).
+    public var poolSize: Int = defaultPoolSize
 
+    /// The ``poolSize`` when the URL gives none.
+    public static let defaultPoolSize = 8
+    /// How long a pooled connection is idle before it runs a keep-alive `SELECT 1`.
+    public static let keepAliveFrequency: Duration = .seconds(5)
     /// The ``statementTimeout`` when the URL gives none.
     public static let defaultStatementTimeout: Duration = .seconds(5)
     /// The environment variable that holds the password when neither the URL nor the variable
@@ -302,9 +313,9 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     /// ``/SessionKit/SessionStoreError``, instead of in every connection attempt of the pool.
     ///
     /// ```swift
-    /// var configuration = try url.makeClientConfiguration()
-    /// configuration.options.maximumConnections = 40
-    /// let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    /// var url = try PostgresConnectionURL("postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem")
+    /// url.poolSize = 40        // the pool's minimum and maximum: set both, or lower the minimum first
+    /// let client = PostgresClient(configuration: try url.makeClientConfiguration(), backgroundLogger: logger)
     /// ```
     public func makeClientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
@@ -318,10 +329,9 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
         )
         configuration.options.additionalStartupParameters = startupParameters
         if let connectTimeout { configuration.options.connectTimeout = connectTimeout }
-        if let poolSize {
-            configuration.options.minimumConnections = poolSize
-            configuration.options.maximumConnections = poolSize
-        }
+        configuration.options.minimumConnections = poolSize
+        configuration.options.maximumConnections = poolSize
+        configuration.options.keepAliveBehavior = .init(frequency: Self.keepAliveFrequency)
         return configuration
     }
 
@@ -383,7 +393,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
         if let connectTimeout { text += "&connect_timeout=\(Self.milliseconds(connectTimeout))ms" }
         if let applicationName { text += "&application_name=" + Self.percentEncoded(applicationName) }
         if !usesPreparedStatements { text += "&prepared_statements=off" }
-        if let poolSize { text += "&pool_size=\(poolSize)" }
+        if poolSize != Self.defaultPoolSize { text += "&pool_size=\(poolSize)" }
         return text
     }
 
@@ -400,6 +410,7 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
                 "database": database as Any, "sslMode": sslMode, "sslRootCertificate": sslRootCertificate as Any,
                 "statementTimeout": statementTimeout, "connectTimeout": connectTimeout as Any,
                 "applicationName": applicationName as Any,
+                "usesPreparedStatements": usesPreparedStatements, "poolSize": poolSize,
             ],
             displayStyle: .struct
         )

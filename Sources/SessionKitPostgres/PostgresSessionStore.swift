@@ -81,7 +81,9 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     /// A store with its own `PostgresClient` for the server at `host`; it logs the pool's
     /// background events to `logger`. Pass `tls: .disable` only for a server on the same host or a
-    /// trusted network.
+    /// trusted network. The pool is the one a URL gets: ``PostgresConnectionURL/defaultPoolSize``
+    /// connections kept open, keep-alive every ``PostgresConnectionURL/keepAliveFrequency``
+    /// (``PostgresConnectionURL`` says why).
     public convenience init(
         host: String,
         port: Int = 5432,
@@ -93,9 +95,12 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
     ) {
-        let clientConfiguration = PostgresClient.Configuration(
+        var clientConfiguration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
+        clientConfiguration.options.minimumConnections = PostgresConnectionURL.defaultPoolSize
+        clientConfiguration.options.maximumConnections = PostgresConnectionURL.defaultPoolSize
+        clientConfiguration.options.keepAliveBehavior = .init(frequency: PostgresConnectionURL.keepAliveFrequency)
         self.init(
             client: PostgresClient(configuration: clientConfiguration, backgroundLogger: logger),
             configuration: configuration, clock: clock, logger: logger

@@ -56,7 +56,8 @@ struct PostgresConnectionURLTests {
         #expect(try PostgresSessionStore(url: Self.parse("postgres://app@db/app?sslmode=disable")).configuration.usesPreparedStatements)
     }
 
-    /// `pool_size=N` keeps N connections: postgres-nio's minimum and maximum both (no idle timer).
+    /// `pool_size=N` keeps N connections: postgres-nio's minimum and maximum both (no idle timer);
+    /// 8 unless given; keep-alive every 5 seconds.
     @Test func poolSizeSetsTheMinimumAndMaximumConnections() throws {
         let url = try Self.parse("postgres://app@db/app?sslmode=disable&pool_size=12")
         #expect(url.poolSize == 12)
@@ -64,11 +65,12 @@ struct PostgresConnectionURLTests {
         #expect(try Self.parse(url.description).poolSize == 12)
         let options = try url.makeClientConfiguration().options
         #expect(options.minimumConnections == 12 && options.maximumConnections == 12)
+        #expect(options.keepAliveBehavior?.frequency == .seconds(5))
         let defaults = try Self.parse("postgres://app@db/app?sslmode=disable")
-        #expect(defaults.poolSize == nil)
-        let standard = PostgresClient.Configuration(host: "db", username: "app", password: nil, database: nil, tls: .disable).options
-        #expect(try defaults.makeClientConfiguration().options.minimumConnections == standard.minimumConnections)
-        #expect(try defaults.makeClientConfiguration().options.maximumConnections == standard.maximumConnections)
+        #expect(defaults.poolSize == 8)
+        #expect(!defaults.description.contains("pool_size"))
+        let defaultOptions = try defaults.makeClientConfiguration().options
+        #expect(defaultOptions.minimumConnections == 8 && defaultOptions.maximumConnections == 8)
     }
 
     @Test func ipv6Hosts() throws {

@@ -99,8 +99,13 @@ struct PostgresSessionStoreLeaseTests {
             let (wait, key, session) = try await Self.loadWhileTheConnectionIsHeld(stores, cancelling: false)
             #expect(wait.endedWhileHeld, "the wait ended at its timeout, while the connection was still held")
             #expect(throws: SessionStoreError.self) { _ = try wait.outcome.get() }
-            if case .failure(let error as SessionStoreError) = wait.outcome { #expect(error.code == .unavailable) }
-            #expect(store.leaseWatchdog.expiredCount == 1)
+            if case .failure(let error as SessionStoreError) = wait.outcome {
+                #expect(error.code == .unavailable)
+                #expect(error.message.contains("no database connection became available in time"), "the wait's own timeout: \(error.message)")
+            }
+            // At least the wait's; the timer also looks at a lease's connection each timeout while
+            // its statements run (the store's migration, on a loaded machine, can take several).
+            #expect(store.leaseWatchdog.expiredCount >= 1)
             #expect(wait.holderRows == 1, "the query holding the connection finished normally")
             #expect(try await stores.patient.load(key) == session, "the connection serves the next lease")
             #expect(store.leaseWatchdog.watchedCount == 0, "every lease has left the watchdog")

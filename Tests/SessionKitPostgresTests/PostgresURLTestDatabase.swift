@@ -59,8 +59,9 @@ final class PostgresURLTestDatabase: Sendable {
     static func with(
         _ url: PostgresConnectionURL, logger: Logger = quiet, _ body: (PostgresURLTestDatabase) async throws -> Void
     ) async throws {
-        var configuration = try url.makeClientConfiguration()
-        configuration.options.maximumConnections = 4
+        var url = url
+        url.poolSize = 4
+        let configuration = try url.makeClientConfiguration()
         let database = PostgresURLTestDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
