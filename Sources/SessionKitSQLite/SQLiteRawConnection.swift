@@ -34,6 +34,8 @@ final class SQLiteRawConnection: @unchecked Sendable {
     /// local user. It is created here first with 0600, and SQLite gives the `-wal` and `-shm` files
     /// the database file's mode.
     init(path: String, readOnly: Bool = false) throws {
+        let initialized = Self.initialized
+        guard initialized == SQLITE_OK else { throw SQLiteCallError(initialized, connection: nil) }
         if !readOnly { createPrivately(path) }
         var handle: OpaquePointer?
         // NOMUTEX: the owner guarantees one thread at a time; SQLite's own mutex would be wasted.
@@ -49,6 +51,16 @@ final class SQLiteRawConnection: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// `sqlite3_initialize()`, run once before the first open, in a Swift lazy global (a
+    /// `swift_once`): every later open sees SQLite's global state set up.
+    ///
+    /// `sqlite3_open_v2` would initialize SQLite itself, but two first opens on two threads then
+    /// meet in SQLite's own check of `isInit`, a plain read ordered only by a memory barrier, which
+    /// ThreadSanitizer reports as races on `sqlite3Config` (`scripts/test --sanitize thread`,
+    /// 2026-12-05: three reports, two `SQLiteRawConnection` tests opening their first connections
+    /// at once). SQLite's documentation asks applications to call it first anyway.
+    private static let initialized: Int32 = sqlite_nio_sqlite3_initialize()
 
     /// Finalizes the prepared statements and closes the connection (idempotent).
     func close() {
