@@ -1,3 +1,4 @@
+import SessionKitTesting
 import Synchronization
 
 /// Counts events that other tasks record, and lets a test wait for a number of them, giving up
@@ -21,9 +22,10 @@ final class EventCount: Sendable {
 
     func record() { count.add(1, ordering: .releasing) }
 
-    /// Waits until `expected` events have been recorded, or `limit` has passed.
+    /// Waits until `expected` events have been recorded, or `limit` (times `SESSIONKIT_TIME_SCALE`,
+    /// see ``TestTimeScale``) has passed.
     func wait(for expected: Int = 1, givingUpAfter limit: Duration = .seconds(30)) async throws {
-        let giveUp = ContinuousClock.now + limit
+        let giveUp = ContinuousClock.now + TestTimeScale.limit(limit)
         while value < expected, ContinuousClock.now < giveUp {
             try await Task.sleep(for: .milliseconds(5))
         }

@@ -59,7 +59,7 @@ struct PostgresConnectionURLServerTests {
         let error = await #expect(throws: SessionStoreError.self) { try await url.checkConnection(timeout: .seconds(60)) }
         // A hang detector, not a speed claim: the handshake fails in about a second alone, but the
         // machine may be busy with the parallel tests.
-        #expect(ContinuousClock.now - start < .seconds(60), "a certificate that does not verify must fail the handshake, not hang")
+        #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(60)), "a certificate that does not verify must fail the handshake, not hang")
         let message = try #require(error).message
         #expect(message.contains("not signed by a CA in sslrootcert"), "unclear: \(message)")
         #expect(message.contains(wrongCA))
@@ -74,7 +74,7 @@ struct PostgresConnectionURLServerTests {
             let start = ContinuousClock.now
             let storeError = await #expect(throws: SessionStoreError.self) { _ = try await store.load(SessionID().storageKey) }
             #expect(storeError?.code == .unavailable)
-            #expect(ContinuousClock.now - start < .seconds(30))
+            #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(30)))
         }
     }
 
@@ -108,7 +108,7 @@ struct PostgresConnectionURLServerTests {
             #expect(try setting.first?.decode(String.self) == "300ms")
             let start = ContinuousClock.now
             let error = await #expect(throws: PSQLError.self) { _ = try await client.query("SELECT pg_sleep(5)").collect() }
-            #expect(ContinuousClock.now - start < .seconds(4), "the server cancels the statement after 300 ms")
+            #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(4)), "the server cancels the statement after 300 ms")
             #expect(error?.serverInfo?[.sqlState] == "57014", "query_canceled")
             // What the store makes of it: unavailable, with the SQLSTATE and no SQL.
             if let error {
@@ -147,7 +147,7 @@ struct PostgresConnectionURLServerTests {
                     #expect(message.contains("permission denied") && message.contains("GRANT CREATE ON DATABASE"), "unclear: \(message)")
 
                     // `public`: on PostgreSQL 15 only the database owner may create there.
-                    let publicStore = PostgresSessionStore(client: limited.client, configuration: .init(connectionTimeout: .seconds(30), runsClient: false))
+                    let publicStore = PostgresSessionStore(client: limited.client, configuration: .init(connectionTimeout: TestTimeScale.limit(.seconds(30)), runsClient: false))
                     let publicError = await #expect(throws: SessionStoreError.self) { try await publicStore.migrate() }
                     let publicMessage = publicError?.message ?? ""
                     #expect(publicMessage.contains("the role '\(role)' may not create tables in schema 'public'"), "unclear: \(publicMessage)")

@@ -43,8 +43,11 @@ struct PostgresPreparedStatementTests {
             group.addTask { await client.run() }
             let schema = "sessionkit_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             defer { group.cancelAll() }
+            // Patient (a hang detector, as the shared test stores): the client's one connection is
+            // opened on first use, and under a sanitizer with the suite running in parallel on two
+            // cores, that took longer than the default 5 s (`scripts/test --sanitize thread`, 2026-12-05).
             let store = PostgresSessionStore(
-                client: client, configuration: .init(schema: schema, runsClient: false, usesPreparedStatements: prepared)
+                client: client, configuration: .init(schema: schema, connectionTimeout: TestTimeScale.limit(.seconds(30)), runsClient: false, usesPreparedStatements: prepared)
             )
             let now = SessionClock.system()
             let key = SessionID().storageKey

@@ -1,5 +1,6 @@
 import PostgresNIO
 import SessionKit
+import SessionKitTesting
 import Testing
 
 @testable import SessionKitPostgres
@@ -31,7 +32,7 @@ struct PostgresSessionStoreLeaseTests {
                 let schema = database.makeSchema()
                 let stores = Stores(
                     tested: PostgresSessionStore(client: client, configuration: .init(schema: schema, connectionTimeout: connectionTimeout, runsClient: false)),
-                    patient: PostgresSessionStore(client: client, configuration: .init(schema: schema, connectionTimeout: .seconds(30), runsClient: false))
+                    patient: PostgresSessionStore(client: client, configuration: .init(schema: schema, connectionTimeout: TestTimeScale.limit(.seconds(30)), runsClient: false))
                 )
                 try await body(stores)
             }

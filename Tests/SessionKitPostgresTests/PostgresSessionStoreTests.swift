@@ -161,7 +161,7 @@ struct PostgresSessionStoreTests {
                 group.addTask { await otherClient.run() }
                 defer { group.cancelAll() }
                 let a = database.makeStore(schema: schema)
-                let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, connectionTimeout: .seconds(30), runsClient: false))   // patient: a hang detector under the parallel suite
+                let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, connectionTimeout: TestTimeScale.limit(.seconds(30)), runsClient: false))   // patient: a hang detector under the parallel suite
                 let key = SessionID().storageKey
                 let now = SessionClock.system()
                 try await a.create(key, Self.session(now, user: "alice"))
@@ -222,7 +222,7 @@ struct PostgresSessionStoreTests {
             let schema = database.makeSchema()
             let store = PostgresSessionStore(
                 client: PostgresTestDatabase.makeClient(),
-                configuration: .init(schema: schema, cleanupInterval: .milliseconds(20)),
+                configuration: .init(schema: schema, connectionTimeout: TestTimeScale.limit(.seconds(30)), cleanupInterval: .milliseconds(20)),   // patient, as the shared stores
                 clock: clock.function
             )
             let observer = database.makeStore(schema: schema, clock: clock.function)

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SessionKit
 import SessionKitPostgres
+import SessionKitTesting
 import Testing
 
 /// A database that cannot be reached fails fast and closed; these need no server.
@@ -37,7 +38,7 @@ struct PostgresSessionStoreUnavailableTests {
             #expect(error?.code == .unavailable)
             // Not a performance goal: a hang would be postgres-nio's 60-second breaker; a loaded CI
             // machine can take several seconds for the timeout path itself.
-            #expect(ContinuousClock.now - start < .seconds(30), "must fail after the connection timeout, not hang")
+            #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(30)), "must fail after the connection timeout, not hang")
             let message = String(describing: error)
             #expect(!message.contains("not-a-real-secret-3f9a") && !message.contains("SELECT"), "\(message)")
             // Every operation, and again (the failed migration is retried, not remembered).

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SessionKit
 import SessionKitPostgres
+import SessionKitTesting
 import Synchronization
 import Testing
 
@@ -84,7 +85,7 @@ final class PostgresTestDatabase: Sendable {
         // Patient: the whole suite runs in parallel on two cores, and the contract's 200 concurrent
         // writes to one row queue for the shared client's few connections. The tests of the timeout
         // itself set their own.
-        configuration.connectionTimeout = .seconds(30)
+        configuration.connectionTimeout = TestTimeScale.limit(.seconds(30))
         configure(&configuration)
         return PostgresSessionStore(client: client, configuration: configuration, clock: clock)
     }

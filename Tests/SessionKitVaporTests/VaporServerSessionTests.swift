@@ -49,9 +49,14 @@ enum VaporStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return (SQLiteSessionStore(path: directory.appendingPathComponent("s.sqlite").path, clock: clock.function), directory)
         case .postgres:
-            let url = try PostgresConnectionURL(try #require(Self.postgresURL))
+            var url = try PostgresConnectionURL(try #require(Self.postgresURL))
+            // Patient, as the connection timeout: every test's new store migrates this one schema on
+            // first use, one at a time under the migration's lock, and under a sanitizer with the
+            // suite running in parallel on two cores a store's first write waited past the default 5 s
+            // statement timeout (SQLSTATE 57014, a 503; `scripts/test --sanitize thread`, 2026-12-05).
+            url.statementTimeout = TestTimeScale.limit(.seconds(30))
             let store = try PostgresSessionStore(
-                url: url, configuration: .init(schema: "sessionkit_vapor_tests", connectionTimeout: .seconds(30)), clock: clock.function, logger: Self.quiet
+                url: url, configuration: .init(schema: "sessionkit_vapor_tests", connectionTimeout: TestTimeScale.limit(.seconds(30))), clock: clock.function, logger: Self.quiet
             )
             return (store, nil)
         case .redis:
@@ -93,7 +98,7 @@ struct VaporServerSessionTests {
             let browser = Browser(app)
             #expect(try await browser.get("get").setCookies.isEmpty)
             let set = try await browser.get("set?username=alice")
-            let id = try #require(browser.cookie("session"))
+            let id = try #require(browser.cookie("session"), "no session cookie: \(set.status) \(set.text)")
             #expect(id.count == 43)
             #expect(!(set.setCookies.first ?? "").contains("alice"))
             let sessionID = try #require(KitSessionID(cookieValue: id))
@@ -213,13 +218,21 @@ struct VaporServerSessionTests {
     @Test(arguments: VaporStoreKind.available)
     func concurrentCartAdditionsAllCountOverRealHTTP(kind: VaporStoreKind) async throws {
         try await withServerApp(kind) { app, _ in
+            // The 199 requests queue for the client's few connections to the server; a request that
+            // waited past the client's connect timeout (10 s by default) failed with
+            // getConnectionFromPoolTimeout under a sanitizer (`scripts/test --sanitize thread`,
+            // 2026-12-05). Patient: what this test proves is that every addition counts.
+            app.http.client.configuration.timeout.connect = .seconds(120)
             try await app.asyncBoot()
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
             do {
                 let base = "http://127.0.0.1:\(port)"
                 let first = try await app.client.get(URI(string: "\(base)/cart/add"))
-                let cookie = try #require(first.headers[.setCookie].first.map { String($0.prefix { $0 != ";" }) })
+                let cookie = try #require(
+                    first.headers[.setCookie].first.map { String($0.prefix { $0 != ";" }) },
+                    "the first addition set no cookie: \(first.status) \(first.body.map { String(buffer: $0) } ?? "")"
+                )
                 let requests = 199
                 try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
                     for _ in 0..<requests {
