@@ -40,6 +40,10 @@ struct DemoSecretFileTests {
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
             guard !process.isRunning else { stop(); return nil }
+            // Already exited, so this returns at once; without it Foundation keeps the Process (its
+            // run loop source holds it) and all it refers to until exit, which LeakSanitizer
+            // reported (`scripts/test --sanitize address`, 2026-12-05; scripts/sanitizers/lsan-foundation.swift).
+            process.waitUntilExit()
             return process.terminationStatus
         }
 
@@ -53,6 +57,15 @@ struct DemoSecretFileTests {
             (String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
              String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         }
+    }
+
+    /// The demo exited before it answered: its status and what it wrote.
+    struct DemoExited: Error, CustomStringConvertible {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        let underlying: String
+        var description: String { "the demo exited with status \(status) before answering (\(underlying)); stderr: \(stderr); stdout: \(stdout)" }
     }
 
     /// A GET to the demo on `port`, retried while it starts; the body and the `Set-Cookie` header.
@@ -70,7 +83,12 @@ struct DemoSecretFileTests {
                 let http = try #require(response as? HTTPURLResponse)
                 return (String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "Set-Cookie"))
             } catch {
-                guard demo.process.isRunning, Date() < deadline else { throw error }
+                guard demo.process.isRunning else {
+                    // Why it is gone, not only that nothing listens.
+                    let output = demo.output
+                    throw DemoExited(status: demo.process.terminationStatus, stdout: output.stdout, stderr: output.stderr, underlying: "\(error)")
+                }
+                guard Date() < deadline else { throw error }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
