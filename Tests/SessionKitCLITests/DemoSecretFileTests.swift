@@ -68,6 +68,13 @@ struct DemoSecretFileTests {
         var description: String { "the demo exited with status \(status) before answering (\(underlying)); stderr: \(stderr); stdout: \(stdout)" }
     }
 
+    /// The demo kept running but did not answer in time.
+    struct GaveUp: Error, CustomStringConvertible {
+        let after: TimeInterval
+        let underlying: String
+        var description: String { "the demo did not answer within \(Int(after)) s: \(underlying)" }
+    }
+
     /// A GET to the demo on `port`, retried while it starts; the body and the `Set-Cookie` header.
     static func get(_ port: Int, _ path: String, cookie: String? = nil, demo: Demo) async throws -> (body: String, setCookie: String?) {
         let configuration = URLSessionConfiguration.ephemeral
@@ -76,7 +83,11 @@ struct DemoSecretFileTests {
         let session = URLSession(configuration: configuration)
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
-        let deadline = Date().addingTimeInterval(60)
+        // Times SESSIONKIT_TIME_SCALE (SessionKitTesting's TestTimeScale, which this target does not
+        // link): a sanitized demo on a loaded machine took over 60 s to listen (2026-12-05).
+        let scale = Double(ProcessInfo.processInfo.environment["SESSIONKIT_TIME_SCALE"] ?? "").flatMap { $0 >= 1 ? $0 : nil } ?? 1
+        let start = Date()
+        let deadline = start.addingTimeInterval(60 * scale)
         while true {
             do {
                 let (data, response) = try await session.data(for: request)
@@ -88,7 +99,7 @@ struct DemoSecretFileTests {
                     let output = demo.output
                     throw DemoExited(status: demo.process.terminationStatus, stdout: output.stdout, stderr: output.stderr, underlying: "\(error)")
                 }
-                guard Date() < deadline else { throw error }
+                guard Date() < deadline else { throw GaveUp(after: Date().timeIntervalSince(start), underlying: "\(error)") }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

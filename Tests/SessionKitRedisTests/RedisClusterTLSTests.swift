@@ -22,6 +22,10 @@ struct RedisClusterTLSTests {
     static func configuration(url: String = url, prefix: String = "sktest-\(UUID().uuidString)") throws -> RedisSessionStoreConfiguration {
         var configuration = try RedisSessionStoreConfiguration(url: url, keyPrefix: prefix)
         configuration.poolSize = 2
+        // Patient under a sanitizer (TestTimeScale): the suite's Redis load on a loaded two-core
+        // machine outlasted the 5 s defaults (`scripts/test --sanitize address`, 2026-12-05).
+        configuration.connectTimeout = TestTimeScale.limit(configuration.connectTimeout)
+        configuration.commandTimeout = TestTimeScale.limit(configuration.commandTimeout)
         return configuration
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SessionKit
 import SessionKitRedis
+import SessionKitTesting
 import Synchronization
 import Testing
 
@@ -19,6 +20,10 @@ enum RedisClusterTestServer {
     static func configuration(prefix: String) throws -> RedisSessionStoreConfiguration {
         var configuration = try RedisSessionStoreConfiguration(url: url ?? "redis://127.0.0.1:7000/0?cluster=1", keyPrefix: prefix)
         configuration.poolSize = 2
+        // Patient under a sanitizer (TestTimeScale): the suite's Redis load on a loaded two-core
+        // machine outlasted the 5 s defaults (`scripts/test --sanitize address`, 2026-12-05).
+        configuration.connectTimeout = TestTimeScale.limit(configuration.connectTimeout)
+        configuration.commandTimeout = TestTimeScale.limit(configuration.commandTimeout)
         return configuration
     }
 

@@ -60,7 +60,9 @@ enum VaporStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible
             )
             return (store, nil)
         case .redis:
-            let configuration = try RedisSessionStoreConfiguration(url: try #require(Self.redisURL), keyPrefix: "sessionkit-vapor-tests")
+            var configuration = try RedisSessionStoreConfiguration(url: try #require(Self.redisURL), keyPrefix: "sessionkit-vapor-tests")
+            configuration.connectTimeout = TestTimeScale.limit(configuration.connectTimeout)   // patient, as the PostgreSQL store
+            configuration.commandTimeout = TestTimeScale.limit(configuration.commandTimeout)
             return (RedisSessionStore(configuration: configuration, clock: clock.function, logger: Self.quiet), nil)
         }
     }
