@@ -64,14 +64,15 @@ struct RedisTLSTests {
             let overTLS = try stores.make()
             let key = SessionID().storageKey
             let now = SessionClock.system()
-            try await overTLS.create(key, StoredSession(values: ["n": SessionValue(json: Array("1".utf8))], createdAt: now, expiresAt: now + 60, absoluteExpiresAt: now + 120))
+            // An hour: a loaded sanitized run took 126 s, past a 60 s session (2026-12-05).
+            try await overTLS.create(key, StoredSession(values: ["n": SessionValue(json: Array("1".utf8))], createdAt: now, expiresAt: now + 3600, absoluteExpiresAt: now + 7200))
             let plain = RedisSessionStore(configuration: try RedisTestServer.configuration(prefix: stores.prefix))
             defer { plain.close() }
             #expect(try await plain.load(key)?.values["n"] == SessionValue(json: Array("1".utf8)))
             // A large reply (1,500 values) comes through TLS records intact.
             var values: [String: SessionValue] = [:]
             for index in 0..<1500 { values["k\(index)"] = SessionValue(json: Array("\"\(String(repeating: "x", count: 100))\"".utf8)) }
-            #expect(try await overTLS.apply(.update(set: values, remove: []), to: key, expiresAt: now + 60))
+            #expect(try await overTLS.apply(.update(set: values, remove: []), to: key, expiresAt: now + 3600))
             #expect(try await overTLS.load(key)?.values.count == 1501)
         }
     }

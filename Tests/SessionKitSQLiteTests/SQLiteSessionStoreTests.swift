@@ -295,6 +295,8 @@ struct SQLiteSessionStoreTests {
     /// never migrates or writes, and refuses writes.
     @Test func aReadOnlyStoreNeitherMigratesNorWrites() async throws {
         try await Self.withStores { stores in
+            // The session lives an hour: under a sanitizer on a loaded machine this test took 126 s,
+            // past the 100 s it had (`scripts/test --sanitize address`, 2026-12-05, and the TSan run of 12-04).
             let now = SessionClock.system()
             let key = SessionID().storageKey
             let path = "\(stores.directory)/v1-read.sqlite"
@@ -306,7 +308,7 @@ struct SQLiteSessionStoreTests {
                 _ = try await connection.query("""
                     INSERT INTO sessionkit_sessions (key_hash, data, created_at, last_seen_at, expires_at, absolute_expires_at, user_id)
                     VALUES (?1, ?2, ?3, ?3, ?4, ?5, 'alice')
-                    """, [.blob(.init(bytes: key.bytes)), .blob(.init(bytes: SessionRecordCoding.encode(["n": SessionValue(json: Array("7".utf8))]))), .integer(Int(now)), .integer(Int(now + 100)), .integer(Int(now + 86_400))])
+                    """, [.blob(.init(bytes: key.bytes)), .blob(.init(bytes: SessionRecordCoding.encode(["n": SessionValue(json: Array("7".utf8))]))), .integer(Int(now)), .integer(Int(now + 3600)), .integer(Int(now + 86_400))])
             } catch {
                 try await connection.close()
                 throw error
