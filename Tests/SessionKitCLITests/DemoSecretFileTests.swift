@@ -105,24 +105,38 @@ struct DemoSecretFileTests {
         }
     }
 
+    /// Starts a demo with `arguments` on a random port below Linux's ephemeral range (32768 and
+    /// up, where the suite's own outgoing connections take their ports) and GETs `path` from it;
+    /// a demo that could not bind its port (taken meanwhile) is tried again on another, up to five
+    /// times. Returns the running demo and the answer.
+    static func startAndGet(
+        _ arguments: [String], environment: [String: String] = [:], directory: URL, path: String, cookie: String? = nil
+    ) async throws -> (demo: Demo, body: String, setCookie: String?) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = Int.random(in: 10_000..<32_000)
+            let demo = try Demo(["--port", "\(port)"] + arguments, environment: environment, directory: directory)
+            do {
+                let answer = try await get(port, path, cookie: cookie, demo: demo)
+                return (demo, answer.body, answer.setCookie)
+            } catch let exited as DemoExited where exited.stderr.contains("Address already in use") && attempt < 5 {
+                continue
+            } catch {
+                demo.stop()
+                throw error
+            }
+        }
+    }
+
     @Test func takesTheSecretAndFallbacksFromFiles() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sk-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let secretFile = directory.appendingPathComponent("secret").path
         try Data((Self.secret + "\n").utf8).write(to: URL(fileURLWithPath: secretFile))
-        let port = Int.random(in: 20_000..<60_000)
-
         // The session a demo with the file's secret issues...
-        let first = try Demo(["--port", "\(port)", "--secret-file", secretFile], directory: directory)
-        let set: String?
-        do {
-            set = try await Self.get(port, "/?username=from-file", demo: first).setCookie
-        } catch {
-            first.stop()
-            Issue.record("the demo did not answer: \(error) \(first.output)")
-            return
-        }
+        let (first, _, set) = try await Self.startAndGet(["--secret-file", secretFile], directory: directory, path: "/?username=from-file")
         first.stop()
         let output = first.output
         #expect(!output.stdout.contains(Self.secret) && !output.stderr.contains(Self.secret))
@@ -137,11 +151,9 @@ struct DemoSecretFileTests {
             (["--secret", "a-newer-secret-a-newer-secret-a-newer-secret", "--fallback-secret-file", fallbacks], [:]),
             (["--secret", "a-newer-secret-a-newer-secret-a-newer-secret"], ["SESSIONKIT_SECRET_FALLBACKS_FILE": fallbacks]),
         ]
-        for (index, run) in runs.enumerated() {
-            let runPort = port + 1 + index
-            let demo = try Demo(["--port", "\(runPort)"] + run.arguments, environment: run.environment, directory: directory)
-            defer { demo.stop() }
-            let body = try await Self.get(runPort, "/get", cookie: cookie, demo: demo).body
+        for run in runs {
+            let (demo, body, _) = try await Self.startAndGet(run.arguments, environment: run.environment, directory: directory, path: "/get", cookie: cookie)
+            demo.stop()
             #expect(body.contains("from-file"), "\(run): \(body)")
         }
     }
@@ -162,7 +174,8 @@ struct DemoSecretFileTests {
             (["--secret", Self.secret], ["SESSIONKIT_SECRET_FALLBACKS_FILE": missing], "SESSIONKIT_SECRET_FALLBACKS_FILE"),
         ]
         for failure in cases {
-            let demo = try Demo(["--port", "\(Int.random(in: 20_000..<60_000))"] + failure.arguments, environment: failure.environment, directory: directory)
+            // It exits before binding: any port will do.
+            let demo = try Demo(["--port", "\(Int.random(in: 10_000..<32_000))"] + failure.arguments, environment: failure.environment, directory: directory)
             let status = try await demo.exit(within: 30)
             let output = demo.output
             #expect(status != nil && status != 0, "\(failure): the demo \(status == nil ? "kept running" : "exited \(status!)")")
