@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import SessionKit
@@ -52,6 +53,14 @@ struct PostgresClosedConnectionTests {
         return (database.makeStore(schema: schema, configure: { $0.connectionTimeout = .seconds(1) }), patient)
     }
 
+    /// Whether this run is under AddressSanitizer (`scripts/test --sanitize address` sets
+    /// `ASAN_OPTIONS`): the two tests that leave a statement waiting forever on postgres-nio's
+    /// dropped promise leave that task, its closed connection and the connection's buffers
+    /// unreachable, which LeakSanitizer rightly reports at exit (2026-12-05: 25 KB in 104 objects,
+    /// every stack through PostgresConnection). They check behaviour, not memory, and run in every
+    /// other mode.
+    static let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+
     static func count(_ rows: PostgresRowSequence) async throws -> Int {
         var count = 0
         for try await _ in rows { count += 1 }
@@ -60,7 +69,8 @@ struct PostgresClosedConnectionTests {
 
     /// The upstream behaviour the watch exists for. Should this fail, postgres-nio now answers such a
     /// statement (with an error) and the watch is a safety net only.
-    @Test func postgresNIONeverAnswersAStatementWrittenToAClosedConnection() async throws {
+    @Test(.disabled(if: underAddressSanitizer, "leaves a task waiting forever on postgres-nio's dropped promise, which LeakSanitizer reports"))
+    func postgresNIONeverAnswersAStatementWrittenToAClosedConnection() async throws {
         try await PostgresTestDatabase.with { database in
             try await database.client.withConnection { connection in
                 try await Self.terminateBackend(of: connection)
@@ -73,7 +83,8 @@ struct PostgresClosedConnectionTests {
         }
     }
 
-    @Test func aStatementOnAConnectionClosedUnderItFailsAsUnavailable() async throws {
+    @Test(.disabled(if: underAddressSanitizer, "leaves a task waiting forever on postgres-nio's dropped promise, which LeakSanitizer reports"))
+    func aStatementOnAConnectionClosedUnderItFailsAsUnavailable() async throws {
         try await PostgresTestDatabase.with { database in
             let (store, patient) = try await Self.stores(database)
             let started = ContinuousClock.now

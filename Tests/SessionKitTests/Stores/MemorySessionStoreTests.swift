@@ -300,7 +300,11 @@ struct MemorySessionStoreTests {
     }
 
     /// A rough footprint check: 100k small sessions stay well under 100 MB (about 250 bytes each).
-    @Test func memoryFootprintIsSmall() async throws {
+    /// Not under AddressSanitizer (`ASAN_OPTIONS` set by `scripts/test --sanitize address`): it keeps
+    /// freed memory in quarantine and pads every allocation, so the resident size says nothing of
+    /// the store's (144 MB in the run of 2026-12-05).
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil, "resident memory under AddressSanitizer measures its quarantine and redzones"))
+    func memoryFootprintIsSmall() async throws {
         let before = Self.residentBytes()
         let store = MemorySessionStore()
         let now = SessionClock.system()
