@@ -35,6 +35,11 @@ import SessionKit
 ///   start and stay, so the pool arms no idle timer each time a connection goes back to it. Count
 ///   the app servers: each keeps `pool_size` connections of the server's `max_connections`.
 ///
+/// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
+/// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
+/// whose message says what is wrong and never repeats the password, nor any other part of the URL
+/// where a password written without percent-encoding could have ended up.
+///
 /// Why the pool is fixed, and its keep-alive every 5 seconds (postgres-nio's defaults: a pool that
 /// grows to 20 and closes a connection idle for 60 seconds, keep-alive after 30): the pool arms a
 /// keep-alive timer, and beyond its minimum an idle timer, each time a connection goes back to it,
@@ -43,11 +48,7 @@ import SessionKit
 /// the last 30 to 60 seconds hold hundreds of megabytes (a session demo under the soak: 350 MB and
 /// growing, against 40 MB on the other stores). The fixed pool has no idle timers, and the shorter
 /// keep-alive holds its cancelled timers for 5 seconds: a tenth of the memory, and a `SELECT 1` on
-/// an idle connection every 5 seconds, which also keeps NAT and firewall entries alive.///
-/// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
-/// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
-/// whose message says what is wrong and never repeats the password, nor any other part of the URL
-/// where a password written without percent-encoding could have ended up.
+/// an idle connection every 5 seconds, which also keeps NAT and firewall entries alive.
 ///
 /// The password comes from the URL or, when the URL has none, from the environment variable
 /// named by `passwordEnvironmentVariable`, then from `PGPASSWORD`, as libpq does. The
@@ -329,10 +330,16 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
         )
         configuration.options.additionalStartupParameters = startupParameters
         if let connectTimeout { configuration.options.connectTimeout = connectTimeout }
-        configuration.options.minimumConnections = poolSize
-        configuration.options.maximumConnections = poolSize
-        configuration.options.keepAliveBehavior = .init(frequency: Self.keepAliveFrequency)
+        Self.applyPool(size: poolSize, to: &configuration)
         return configuration
+    }
+
+    /// The pool every client SessionKit builds gets: `size` connections kept open (the minimum and
+    /// the maximum), keep-alive every ``keepAliveFrequency`` (the type's documentation says why).
+    static func applyPool(size: Int, to configuration: inout PostgresClient.Configuration) {
+        configuration.options.minimumConnections = size
+        configuration.options.maximumConnections = size
+        configuration.options.keepAliveBehavior = .init(frequency: keepAliveFrequency)
     }
 
     /// What TLS a connection uses, with the `TLSConfiguration` that ``sslMode`` and ``sslRootCertificate`` ask for.

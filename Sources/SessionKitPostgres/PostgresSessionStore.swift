@@ -98,9 +98,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         var clientConfiguration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
-        clientConfiguration.options.minimumConnections = PostgresConnectionURL.defaultPoolSize
-        clientConfiguration.options.maximumConnections = PostgresConnectionURL.defaultPoolSize
-        clientConfiguration.options.keepAliveBehavior = .init(frequency: PostgresConnectionURL.keepAliveFrequency)
+        PostgresConnectionURL.applyPool(size: PostgresConnectionURL.defaultPoolSize, to: &clientConfiguration)
         self.init(
             client: PostgresClient(configuration: clientConfiguration, backgroundLogger: logger),
             configuration: configuration, clock: clock, logger: logger
