@@ -115,11 +115,7 @@ public struct SessionKitSessionDriver: AsyncSessionDriver {
         }
         let remove = Set(loaded.values.keys.filter { values[$0] == nil })
         if set.isEmpty, remove.isEmpty {
-            // Unchanged: extend the deadline only once a fraction of the idle window has passed.
-            let window = Double(configuration.idleTimeoutSeconds)
-            if Double(now - loaded.record.lastSeenAt) >= window * configuration.touchFraction {
-                _ = try await storeCall(request) { try await store.touch(key, expiresAt: expiresAt) }
-            }
+            // Unchanged: nothing to write (the read already extended the deadline when it was due).
             return sessionID
         }
         // `false`: the session was deleted while this request ran, and stays deleted (the
