@@ -14,7 +14,7 @@ let withSQLite = only == nil || only == "sqlite"
 let withPostgres = only == nil || only == "postgres"
 let withRedis = only == nil || only == "redis"
 let withEverything = only == nil
-let withNIO = withSQLite || withRedis || withFuzz
+let withNIO = withSQLite || withRedis || withPostgres || withFuzz
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -108,6 +108,12 @@ if withPostgres {
             dependencies: [
                 "SessionKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // SessionKit's own connections for the request path (Sources/SessionKitPostgres/Wire).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

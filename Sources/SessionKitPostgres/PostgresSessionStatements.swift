@@ -46,6 +46,12 @@ struct PostgresSessionStatements: Sendable {
     let replaceAll: Statement
     let update: Statement
     let updateApplying: Statement
+    /// A new session (``PostgresSessionStore/create(_:_:)``): `$1` the key, `$2` the values, `$3`
+    /// the user, `$4` created, `$5` last seen, `$6` the first deadline, `$7` the absolute one, `$8`
+    /// the user agent, `$9` the address, `$10` now. It replaces only an expired row under the key.
+    let create: Statement
+    /// `$1` the key.
+    let delete: Statement
 
     init(tables: Tables) {
         let table = tables.sessions
@@ -83,6 +89,19 @@ struct PostgresSessionStatements: Sendable {
             UPDATE \(table) SET data = \(tables.applyOperations)(\(tables.applyDelta)(data, $4), $7::jsonb),
                 user_id = CASE WHEN $5 THEN $6 ELSE user_id END, \(deadlines) \(live)
             """)
+        create = Statement("create", """
+            INSERT INTO \(table) AS s
+                (key_hash, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address, sweep_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $6)
+            ON CONFLICT (key_hash) DO UPDATE SET
+                data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
+                last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
+                absolute_expires_at = EXCLUDED.absolute_expires_at, user_agent = EXCLUDED.user_agent,
+                ip_address = EXCLUDED.ip_address, sweep_at = EXCLUDED.sweep_at
+            WHERE s.expires_at <= $10
+            RETURNING 1
+            """)
+        delete = Statement("delete", "DELETE FROM \(table) WHERE key_hash = $1")
     }
 
     /// The statements of the store running a statement now.

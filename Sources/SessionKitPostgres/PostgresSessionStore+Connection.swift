@@ -85,8 +85,15 @@ extension PostgresSessionStore {
             return SessionStoreError(.unavailable, "PostgreSQL session store: no database connection became available in time")
         case is LeasedConnectionClosed:
             return SessionStoreError(.unavailable, "PostgreSQL session store: the database connection closed under a running statement")
-        case is PostgresDecodingError:
+        case is PostgresDecodingError, is PostgresWireRow.Malformed:
             return corrupt
+        case let error as PostgresWireError:
+            if error.kind == .server {
+                // data_corrupted: sessionkit_apply_delta found a malformed stored record.
+                if error.sqlState == "XX001" { return corrupt }
+                return SessionStoreError(.unavailable, "PostgreSQL session store: the server reported an error (SQLSTATE \(error.sqlState ?? "unknown"))")
+            }
+            return SessionStoreError(.unavailable, "PostgreSQL session store: \(error.message)")
         case let error as PSQLError:
             if error.code == .server {
                 let state = error.serverInfo?[.sqlState] ?? "unknown"

@@ -52,20 +52,37 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     let tables: Tables
     /// The SQL of the frequent statements, for these tables.
     let statements: PostgresSessionStatements
-    private let clock: @Sendable () -> Int64
+    let clock: @Sendable () -> Int64
     let logger: Logger
     private let migration = Mutex<MigrationState>(.idle)
     /// Times the waits for a connection and looks at running leases' connections, every
     /// ``PostgresSessionStoreConfiguration/connectionTimeout`` (``LeasedConnection``).
     let leaseWatchdog: LeaseWatchdog
+    /// SessionKit's own connections for the request path (a store made from a URL), or `nil`:
+    /// every statement then runs on ``client``.
+    let wirePool: PostgresWirePool?
+    /// The request path's statements as ``wirePool`` runs them.
+    let wireStatements: PostgresWireStatements
 
-    /// A store on `client`. The store's ``run()`` runs the client unless
-    /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`.
-    public init(
+    /// A store on `client`: every statement runs on it. The store's ``run()`` runs the client unless
+    /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`. A store made from a URL
+    /// (``init(url:configuration:clock:logger:)``) is faster: it runs the request path on
+    /// connections of its own.
+    public convenience init(
         client: PostgresClient,
         configuration: PostgresSessionStoreConfiguration = .init(),
         clock: @escaping @Sendable () -> Int64 = SessionClock.system,
         logger: Logger = Logger(label: "SessionKit.PostgresSessionStore")
+    ) {
+        self.init(client: client, wirePool: nil, configuration: configuration, clock: clock, logger: logger)
+    }
+
+    init(
+        client: PostgresClient,
+        wirePool: PostgresWirePool?,
+        configuration: PostgresSessionStoreConfiguration,
+        clock: @escaping @Sendable () -> Int64,
+        logger: Logger
     ) {
         if let schema = configuration.schema {
             precondition(PostgresSessionStoreConfiguration.isPlainIdentifier(schema), "the session store's schema must be a plain SQL identifier")
@@ -74,6 +91,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         self.configuration = configuration
         self.tables = Tables(schema: configuration.schema)
         self.statements = PostgresSessionStatements(tables: tables)
+        self.wirePool = wirePool
+        self.wireStatements = PostgresWireStatements(statements, prepared: configuration.usesPreparedStatements)
         self.clock = clock
         self.logger = logger
         self.leaseWatchdog = LeaseWatchdog(timeout: configuration.connectionTimeout)
@@ -152,6 +171,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     /// ``PostgresSessionStoreConfiguration/cleanupInterval`` until graceful shutdown or
     /// cancellation. Throws when the migration fails. Call it once.
     public func run() async throws {
+        defer { wirePool?.close() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if configuration.runsClient {
                 let client = self.client
@@ -166,17 +186,29 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         }
     }
 
+    /// Migrates unless done.
+    func migrateIfNeeded() async throws {
+        if case .done = migration.withLock({ $0 }) {} else { try await migrate() }
+    }
+
     /// Runs `body` on a connection once the schema is in place.
     private func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        if case .done = migration.withLock({ $0 }) {} else { try await migrate() }
+        try await migrateIfNeeded()
         return try await leasingConnection(body)
     }
 
     // MARK: SessionStore
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
+        if let wirePool {
+            var bindings = PostgresWireBindings(capacity: 48)
+            bindings.append(bytes: key.bytes)
+            bindings.append(clock())
+            guard let row = try await run(wireStatements.load, bindings, on: wirePool).rows.first else { return nil }
+            return try Self.storedSession(fromRow: row, touching: false).0
+        }
         let statement = PostgresLoadStatement(key: Self.bytes(key), now: clock())
         return try await withConnection { connection in
             guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try await self.rows(statement, on: connection).first else {
@@ -200,8 +232,41 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     /// second round trip, ``touch(_:expiresAt:)``.
     public func load(_ key: SessionStorageKey, touchingIfDue touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         let now = clock()
+        let found: SessionLoadTouch.Loaded?
+        if let wirePool {
+            found = try await loadTouching(key, now: now, touch: touch, on: wirePool)
+        } else {
+            found = try await loadTouching(key, now: now, touch: touch)
+        }
+        guard let loaded = found else { return nil }
+        // Left to this side by the statement (see above), or touched by another request between the
+        // row's read and its lock: one more round trip when due, as the protocol's default makes.
+        if loaded.touched { return loaded }
+        return try await touchIfDue(key, loaded: loaded.session, with: touch)
+    }
+
+    private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch, on pool: PostgresWirePool) async throws -> SessionLoadTouch.Loaded? {
+        var bindings = PostgresWireBindings(capacity: 96)
+        bindings.append(bytes: key.bytes)
+        bindings.append(now)
+        bindings.append(touch.now)
+        bindings.append(min(touch.lastSeenThreshold, touch.permanentLastSeenThreshold))
+        bindings.append(touch.lastSeenThreshold)
+        bindings.append(touch.expiresAt)
+        bindings.append(touch.permanentExpiresAt)
+        bindings.append(touch.permanentLastSeenThreshold)
+        guard let row = try await run(wireStatements.loadTouch, bindings, on: pool).rows.first else { return nil }
+        var (session, touchedDeadline) = try Self.storedSession(fromRow: row, touching: true)
+        if let touchedDeadline {
+            session.expiresAt = touchedDeadline
+            session.lastSeenAt = now
+        }
+        return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
+    }
+
+    private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         let statement = PostgresLoadTouchStatement(key: Self.bytes(key), now: now, touch: touch)
-        let found = try await withConnection { connection -> SessionLoadTouch.Loaded? in
+        return try await withConnection { connection -> SessionLoadTouch.Loaded? in
             guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline)
                 = try await self.rows(statement, on: connection).first else { return nil }
             var session = StoredSession(
@@ -215,38 +280,34 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
             }
             return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
         }
-        guard let loaded = found else { return nil }
-        // Left to this side by the statement (see above), or touched by another request between the
-        // row's read and its lock: one more round trip when due, as the protocol's default makes.
-        if loaded.touched { return loaded }
-        return try await touchIfDue(key, loaded: loaded.session, with: touch)
     }
 
     public func create(_ key: SessionStorageKey, _ session: StoredSession) async throws {
-        let (table, logger, now) = (tables.sessions, logger, clock())
-        let created = try await withConnection { connection in
-            let rows = try await connection.query("""
-                INSERT INTO \(unescaped: table) AS s
-                    (key_hash, data, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip_address, sweep_at)
-                VALUES (
-                    \(Self.bytes(key)), \(ByteBuffer(bytes: SessionRecordCoding.encode(session.values))), \(session.userID),
-                    \(session.createdAt), \(session.lastSeenAt), \(min(session.expiresAt, session.absoluteExpiresAt)),
-                    \(session.absoluteExpiresAt), \(session.userAgent), \(session.ipAddress), \(min(session.expiresAt, session.absoluteExpiresAt))
-                )
-                ON CONFLICT (key_hash) DO UPDATE SET
-                    data = EXCLUDED.data, user_id = EXCLUDED.user_id, created_at = EXCLUDED.created_at,
-                    last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at,
-                    absolute_expires_at = EXCLUDED.absolute_expires_at, user_agent = EXCLUDED.user_agent,
-                    ip_address = EXCLUDED.ip_address, sweep_at = EXCLUDED.sweep_at
-                WHERE s.expires_at <= \(now)
-                RETURNING 1
-                """, logger: logger)
-            return try await Self.hasRows(rows)
+        let created: Bool
+        if let wirePool {
+            created = try await create(key, session, on: wirePool)
+        } else {
+            let statement = statements.create
+            let deadline = min(session.expiresAt, session.absoluteExpiresAt)
+            var bindings = PostgresBindings(capacity: 10)
+            bindings.append(Self.bytes(key))
+            bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(session.values)))
+            bindings.append(session.userID)
+            bindings.append(session.createdAt)
+            bindings.append(session.lastSeenAt)
+            bindings.append(deadline)
+            bindings.append(session.absoluteExpiresAt)
+            bindings.append(session.userAgent)
+            bindings.append(session.ipAddress)
+            bindings.append(clock())
+            let (logger, query) = (logger, PostgresQuery(unsafeSQL: statement.sql, binds: bindings))
+            created = try await withConnection { connection in try await Self.hasRows(try await connection.query(query, logger: logger)) }
         }
         if !created { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        if let wirePool { return try await apply(delta, to: key, expiresAt: expiresAt, on: wirePool) }
         let now = clock()
         switch delta {
         case .replaceAll(let values):
@@ -274,6 +335,10 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        if let wirePool {
+            let bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: clock(), key: key)
+            return try await !run(wireStatements.touch, bindings, on: wirePool).rows.isEmpty
+        }
         let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: expiresAt, now: clock(), key: Self.bytes(key))
         return try await write(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings))
     }
@@ -291,10 +356,16 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     public func delete(_ key: SessionStorageKey) async throws {
-        let (table, logger) = (tables.sessions, logger)
-        _ = try await withConnection { connection in
-            try await Self.hasRows(try await connection.query("DELETE FROM \(unescaped: table) WHERE key_hash = \(Self.bytes(key))", logger: logger))
+        if let wirePool {
+            var bindings = PostgresWireBindings(capacity: 40)
+            bindings.append(bytes: key.bytes)
+            _ = try await run(wireStatements.delete, bindings, on: wirePool)
+            return
         }
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(Self.bytes(key))
+        let (logger, query) = (logger, PostgresQuery(unsafeSQL: statements.delete.sql, binds: bindings))
+        _ = try await withConnection { connection in try await Self.hasRows(try await connection.query(query, logger: logger)) }
     }
 
     public func rename(_ old: SessionStorageKey, to new: SessionStorageKey) async throws -> Bool {

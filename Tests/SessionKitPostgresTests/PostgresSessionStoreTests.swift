@@ -15,10 +15,12 @@ struct PostgresSessionStoreTests {
         return StoredSession(values: values, createdAt: now, expiresAt: now + idle, absoluteExpiresAt: now + 86_400)
     }
 
-    @Test(arguments: SessionStoreContract.allChecks)
-    func contract(_ check: SessionStoreContractCheck) async throws {
+    /// Every check on SessionKit's own connections (a store made from a URL), and on a
+    /// `PostgresClient` alone (a store made on a client).
+    @Test(arguments: SessionStoreContract.allChecks, [true, false])
+    func contract(_ check: SessionStoreContractCheck, wire: Bool) async throws {
         try await PostgresTestDatabase.with { database in
-            try await check.run { clock in database.makeStore(clock: clock) }
+            try await check.run { clock in database.makeStore(clock: clock, wire: wire) }
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SessionKit
-import SessionKitPostgres
+@testable import SessionKitPostgres
 import SessionKitTesting
 import Synchronization
 import Testing
@@ -76,9 +76,23 @@ final class PostgresTestDatabase: Sendable {
         return schema
     }
 
-    /// A store on the shared client; in a fresh schema unless one is given.
+    /// SessionKit's own connections to the server in ``url`` (in plain text, as the shared client),
+    /// for a store with `configuration`: the request path a store made from a URL takes.
+    static func makeWirePool(_ configuration: PostgresSessionStoreConfiguration, size: Int = 2) -> PostgresWirePool {
+        guard let url else { fatalError("SESSIONKIT_POSTGRES_URL is not set") }
+        do {
+            let parsed = try PostgresConnectionURL(url.contains("?") ? url : url + "?sslmode=disable")
+            return PostgresWirePool(options: try parsed.makeWireOptions(connectionTimeout: configuration.connectionTimeout), size: size)
+        } catch {
+            fatalError("SESSIONKIT_POSTGRES_URL: \(error)")
+        }
+    }
+
+    /// A store on the shared client; in a fresh schema unless one is given. With `wire` (the
+    /// default), its request path runs on connections of its own, as a store made from a URL does;
+    /// without, every statement runs on the shared client.
     func makeStore(
-        schema: String? = nil, clock: @escaping @Sendable () -> Int64 = SessionClock.system,
+        schema: String? = nil, clock: @escaping @Sendable () -> Int64 = SessionClock.system, wire: Bool = true,
         configure: (inout PostgresSessionStoreConfiguration) -> Void = { _ in }
     ) -> PostgresSessionStore {
         var configuration = PostgresSessionStoreConfiguration(schema: schema ?? makeSchema(), runsClient: false)
@@ -87,6 +101,9 @@ final class PostgresTestDatabase: Sendable {
         // itself set their own.
         configuration.connectionTimeout = TestTimeScale.limit(.seconds(30))
         configure(&configuration)
-        return PostgresSessionStore(client: client, configuration: configuration, clock: clock)
+        return PostgresSessionStore(
+            client: client, wirePool: wire ? Self.makeWirePool(configuration) : nil,
+            configuration: configuration, clock: clock, logger: Logger(label: "SessionKit.PostgresSessionStore")
+        )
     }
 }

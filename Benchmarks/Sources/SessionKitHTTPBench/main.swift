@@ -247,13 +247,23 @@ func serve() async throws {
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
         try await store.close()
     case "postgres":
-        // The store runs its client (the connection pool, default size) and migrates as a service.
-        let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
-        // SESSIONKIT_BENCH_PG_UNPREPARED=1: the same statements unnamed (usesPreparedStatements off).
-        let prepared = ProcessInfo.processInfo.environment["SESSIONKIT_BENCH_PG_UNPREPARED"] != "1"
-        let store = PostgresSessionStore(
-            client: client, configuration: .init(schema: "sessionkit_http_bench", usesPreparedStatements: prepared), logger: logger
-        )
+        // A store made from the URL, as the demo makes it: the request path on SessionKit's own
+        // connections (`pool_size`, default 8 as pgbench's 8 clients), the rest on a PostgresClient.
+        // SESSIONKIT_BENCH_PG_CLIENT=1: a store on a PostgresClient alone (every statement leased
+        // from its pool); SESSIONKIT_BENCH_PG_UNPREPARED=1: the same statements unnamed.
+        let settings = ProcessInfo.processInfo.environment
+        let prepared = settings["SESSIONKIT_BENCH_PG_UNPREPARED"] != "1"
+        let configuration = PostgresSessionStoreConfiguration(schema: "sessionkit_http_bench", usesPreparedStatements: prepared)
+        let store: PostgresSessionStore
+        if settings["SESSIONKIT_BENCH_PG_CLIENT"] == "1" {
+            let client = PostgresClient(configuration: postgresClientConfiguration(environment("SESSIONKIT_POSTGRES_URL")), backgroundLogger: logger)
+            store = PostgresSessionStore(client: client, configuration: configuration, logger: logger)
+        } else {
+            var url = try PostgresConnectionURL(environment("SESSIONKIT_POSTGRES_URL"))
+            url.sslMode = .disable
+            url.poolSize = settings["SESSIONKIT_BENCH_PG_POOL_SIZE"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 8
+            store = try PostgresSessionStore(url: url, configuration: configuration, logger: logger)
+        }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     case "redis":
         let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)

@@ -1,0 +1,125 @@
+import NIOCore
+import SessionKit
+
+/// The store's request-path statements as SessionKit's own connections (``PostgresWirePool``) run
+/// them: the same SQL and names as ``PostgresSessionStatements``, with their parameters' types.
+/// Unnamed (parsed with every run) when the store does not use prepared statements.
+///
+/// ```swift
+/// let statements = PostgresWireStatements(store.statements, prepared: true)
+/// let result = try await pool.run(statements.load, bindings)
+/// ```
+struct PostgresWireStatements: Sendable {
+    let load: PostgresWireStatement
+    let loadTouch: PostgresWireStatement
+    let touch: PostgresWireStatement
+    let replaceAll: PostgresWireStatement
+    let update: PostgresWireStatement
+    let updateApplying: PostgresWireStatement
+    let create: PostgresWireStatement
+    let delete: PostgresWireStatement
+
+    init(_ statements: PostgresSessionStatements, prepared: Bool) {
+        func make(_ statement: PostgresSessionStatements.Statement, _ types: [PostgresWireBindings.DataType]) -> PostgresWireStatement {
+            PostgresWireStatement(name: prepared ? statement.name : "", sql: statement.sql, parameterTypes: types)
+        }
+        let write: [PostgresWireBindings.DataType] = [.int8, .int8, .bytea]
+        load = make(statements.load, [.bytea, .int8])
+        loadTouch = make(statements.loadTouch, [.bytea] + Array(repeating: .int8, count: 7))
+        touch = make(statements.touch, write)
+        replaceAll = make(statements.replaceAll, write + [.bytea, .text])
+        update = make(statements.update, write + [.bytea, .bool, .text])
+        updateApplying = make(statements.updateApplying, write + [.bytea, .bool, .text, .text])
+        create = make(statements.create, [.bytea, .bytea, .text, .int8, .int8, .int8, .int8, .text, .text, .int8])
+        delete = make(statements.delete, [.bytea])
+    }
+}
+
+extension PostgresSessionStore {
+    /// Runs one statement on SessionKit's own connections once the schema is in place.
+    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, on pool: PostgresWirePool) async throws -> PostgresWireResult {
+        try await migrateIfNeeded()
+        do {
+            return try await pool.run(statement, bindings)
+        } catch {
+            throw Self.wrap(error)
+        }
+    }
+
+    /// The session of a `load` or `loadTouch` row, and (for `loadTouch`) its last column: the new
+    /// deadline when the statement touched it.
+    static func storedSession(fromRow body: ByteBuffer, touching: Bool) throws -> (StoredSession, touchedDeadline: Int64?) {
+        do {
+            var row = try PostgresWireRow(body)
+            let data = try row.bytes()
+            let (createdAt, lastSeenAt, expiresAt, absoluteExpiresAt) = (try row.int64(), try row.int64(), try row.int64(), try row.int64())
+            let (userAgent, ipAddress) = (try row.text(), try row.text())
+            let touched = touching ? try row.optionalInt64() : nil
+            let session = StoredSession(
+                values: try SessionRecordCoding.decode(data.readableBytesView).values,
+                createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
+                userAgent: userAgent, ipAddress: ipAddress
+            )
+            return (session, touched)
+        } catch is PostgresWireRow.Malformed {
+            throw corrupt
+        }
+    }
+
+    /// `$1`-`$3` of every write: the new idle deadline, now, the key.
+    static func wireWriteBindings(expiresAt: Int64, now: Int64, key: SessionStorageKey) -> PostgresWireBindings {
+        var bindings = PostgresWireBindings()
+        bindings.append(expiresAt)
+        bindings.append(now)
+        bindings.append(bytes: key.bytes)
+        return bindings
+    }
+
+    /// `$4`-`$6` of a delta: the encoded delta, whether it changes the user, the new user ID.
+    static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresWireBindings) {
+        bindings.append(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
+        bindings.append(set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey))
+        bindings.append(set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) })
+    }
+
+    /// ``apply(_:to:expiresAt:)`` on SessionKit's own connections.
+    func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64, on pool: PostgresWirePool) async throws -> Bool {
+        let statements = wireStatements
+        var bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: clock(), key: key)
+        let statement: PostgresWireStatement
+        switch delta {
+        case .replaceAll(let values):
+            bindings.append(bytes: SessionRecordCoding.encode(values))
+            bindings.append(StoredSession.userID(from: values[StoredSession.userIDKey]))
+            statement = statements.replaceAll
+        case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
+            statement = statements.touch
+        case .update(let set, let remove):
+            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            statement = statements.update
+        case .updateApplying(let set, let remove, let list):
+            try SessionOperationWire.check(list)
+            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            bindings.append(SessionOperationWire.encodedText(list))
+            statement = statements.updateApplying
+        }
+        return try await !run(statement, bindings, on: pool).rows.isEmpty
+    }
+
+    /// ``create(_:_:)``'s statement; `true` when it created the session.
+    func create(_ key: SessionStorageKey, _ session: StoredSession, on pool: PostgresWirePool) async throws -> Bool {
+        let deadline = min(session.expiresAt, session.absoluteExpiresAt)
+        var bindings = PostgresWireBindings(capacity: 256)
+        bindings.append(bytes: key.bytes)
+        bindings.append(bytes: SessionRecordCoding.encode(session.values))
+        bindings.append(session.userID)
+        bindings.append(session.createdAt)
+        bindings.append(session.lastSeenAt)
+        bindings.append(deadline)
+        bindings.append(session.absoluteExpiresAt)
+        bindings.append(session.userAgent)
+        bindings.append(session.ipAddress)
+        bindings.append(clock())
+        return try await !run(wireStatements.create, bindings, on: pool).rows.isEmpty
+    }
+}

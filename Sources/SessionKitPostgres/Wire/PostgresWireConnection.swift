@@ -1,0 +1,147 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One of SessionKit's own connections to PostgreSQL, for the store's request path: the store's
+/// statements, pipelined (many requests share the connection; answers come back in order) and
+/// prepared once per connection. A statement that gets no answer within its timeout fails, and so
+/// does the connection (it is closed, since later answers could no longer be matched); ``isActive``
+/// then turns `false` and ``PostgresWirePool`` replaces it.
+///
+/// ```swift
+/// let connection = try await PostgresWireConnection.connect(to: options).get()
+/// let result = try await connection.run(statement, bindings).get()
+/// connection.close()
+/// ```
+final class PostgresWireConnection: Sendable {
+    /// Where and how to connect.
+    struct Options: Sendable {
+        enum TLS: Sendable {
+            case disable
+            /// TLS when the server offers it, else plain text (`sslmode=prefer`).
+            case prefer(NIOSSLContext)
+            /// TLS or no connection; `serverHostname` is the name sent as SNI and, with full
+            /// verification, checked against the certificate (`nil` for an IP address).
+            case require(NIOSSLContext)
+        }
+
+        var host: String
+        var port: Int
+        var username: String
+        var password: String?
+        var database: String?
+        var tls: TLS
+        /// Start-up parameters beyond `user` and `database` (`statement_timeout`, `application_name`).
+        var parameters: [(String, String)]
+        /// How long connecting may take, from TCP to `ReadyForQuery`.
+        var connectTimeout: TimeAmount
+        /// How long a statement's answer may take before the connection is given up.
+        var replyTimeout: TimeAmount
+    }
+
+    let channel: any Channel
+    let replyTimeout: TimeAmount
+
+    private init(channel: any Channel, replyTimeout: TimeAmount) {
+        self.channel = channel
+        self.replyTimeout = replyTimeout
+    }
+
+    /// Whether the connection can still carry statements.
+    var isActive: Bool { channel.isActive }
+
+    /// Opens a connection: TCP, TLS as ``Options/tls`` says, the start-up and authentication.
+    /// Fails with a ``PostgresWireError`` that says what went wrong, never with the password.
+    static func connect(to options: Options, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> EventLoopFuture<PostgresWireConnection> {
+        let address = options.host.contains(":") ? "[\(options.host)]:\(options.port)" : "\(options.host):\(options.port)"
+        let server = "PostgreSQL at \(address)"
+        let eventLoop = group.next()
+        let values = [options.username, options.database ?? "", options.password ?? ""] + options.parameters.flatMap { [$0.0, $0.1] }
+        if values.contains(where: { $0.utf8.contains(0) }) {
+            return eventLoop.makeFailedFuture(PostgresWireError(.connectFailed, "a user, database, password or parameter for \(server) holds a NUL byte"))
+        }
+        var parameters = [("user", options.username)]
+        if let database = options.database { parameters.append(("database", database)) }
+        parameters += options.parameters
+        let started = eventLoop.makePromise(of: Void.self)
+        let startup = PostgresWireHandler.Startup(
+            server: server, user: options.username, password: options.password, parameters: parameters,
+            timeout: options.connectTimeout, promise: started
+        )
+        let serverHostname = (try? SocketAddress(ipAddress: options.host, port: 0)) == nil ? options.host : nil
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    switch options.tls {
+                    case .disable:
+                        break
+                    case .prefer(let context):
+                        try sync.addHandler(PostgresTLSNegotiation(context: context, serverHostname: serverHostname, required: false, server: server))
+                    case .require(let context):
+                        try sync.addHandler(PostgresTLSNegotiation(context: context, serverHostname: serverHostname, required: true, server: server))
+                    }
+                    let startsAfterTLS: Bool
+                    if case .disable = options.tls { startsAfterTLS = false } else { startsAfterTLS = true }
+                    try sync.addHandlers(
+                        ByteToMessageHandler(PostgresWireDecoder(), maximumBufferSize: PostgresWireDecoder.maximumLength + 16),
+                        PostgresWireHandler(startup: startup, startsAfterTLS: startsAfterTLS)
+                    )
+                }
+            }
+        return bootstrap.connect(host: options.host, port: options.port)
+            .flatMapErrorThrowing { error in
+                if let error = error as? PostgresWireError { throw error }
+                started.fail(PostgresWireError(.connectFailed, "cannot connect to \(server): \(error)"))
+                throw PostgresWireError(.connectFailed, "cannot connect to \(server): \(error)")
+            }
+            .flatMap { channel in
+                started.futureResult
+                    .map { PostgresWireConnection(channel: channel, replyTimeout: options.replyTimeout) }
+                    .flatMapErrorThrowing { error in
+                        channel.close(promise: nil)
+                        throw error
+                    }
+            }
+    }
+
+    /// Runs `statement` with `bindings` and completes with its rows, or a ``PostgresWireError``
+    /// (``PostgresWireError/Kind/notSent`` when the connection had closed before it was sent).
+    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings) -> EventLoopFuture<PostgresWireResult> {
+        let channel = self.channel
+        var bytes = channel.allocator.buffer(capacity: 32 + bindings.values.readableBytes + statement.name.utf8.count)
+        PostgresWireFrontend.writeBind(into: &bytes, statement: statement.name, parameters: bindings)
+        PostgresWireFrontend.writeExecuteAndSync(into: &bytes)
+        let promise = channel.eventLoop.makePromise(of: PostgresWireResult.self)
+        let request = PostgresWireRequest(statement: statement, bytes: bytes, promise: promise, timeout: replyTimeout)
+        // As in SessionKitRedis's RedisConnection: on the event loop, an active channel still has
+        // its handlers, so the handler answers the request; a write to an inactive channel would
+        // reach none, so it fails here, as never sent.
+        @Sendable func write() {
+            guard channel.isActive else {
+                promise.fail(PostgresWireError(.notSent, "cannot send to PostgreSQL: the connection is closed"))
+                return
+            }
+            channel.writeAndFlush(request, promise: nil)
+        }
+        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+        return promise.futureResult
+    }
+
+    /// Says goodbye (`Terminate`) and closes; statements waiting fail.
+    func close() {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard channel.isActive else { return }
+            var buffer = channel.allocator.buffer(capacity: 5)
+            PostgresWireFrontend.writeTerminate(into: &buffer)
+            let terminate = buffer
+            // Straight to the socket side of the pipeline: the handler takes requests, not bytes.
+            channel.pipeline.context(handlerType: PostgresWireHandler.self)
+                .flatMap { context in context.writeAndFlush(NIOAny(terminate)) }
+                .whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
