@@ -19,17 +19,20 @@ struct PostgresSCRAM {
     static let mechanism = "SCRAM-SHA-256"
 
     private let password: [UInt8]
+    private let username: String
     private let clientNonce: String
     private var authMessage: [UInt8] = []
     private var serverKey: SymmetricKey?
 
-    init(password: String, clientNonce: String? = nil) {
+    /// PostgreSQL takes the user from the start-up message and ignores SCRAM's, so `username`
+    /// stays empty there (as libpq sends it); the tests give one to check RFC 7677's example.
+    init(password: String, username: String = "", clientNonce: String? = nil) {
         self.password = Array(password.utf8)
+        self.username = username
         self.clientNonce = clientNonce ?? Self.makeNonce()
     }
 
-    /// PostgreSQL takes the user from the start-up message and ignores SCRAM's (`n=`).
-    private var clientFirstBare: String { "n=,r=\(clientNonce)" }
+    private var clientFirstBare: String { "n=\(username),r=\(clientNonce)" }
 
     var clientFirstMessage: [UInt8] { Array("n,,\(clientFirstBare)".utf8) }
 

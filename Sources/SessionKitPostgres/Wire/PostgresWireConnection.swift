@@ -14,8 +14,8 @@ import NIOSSL
 /// connection.close()
 /// ```
 final class PostgresWireConnection: Sendable {
-    /// Where and how to connect.
-    struct Options: Sendable {
+    /// Where and how to connect. Its `description` and `dump` show `********` for the password.
+    struct Options: Sendable, CustomStringConvertible, CustomReflectable {
         enum TLS: Sendable {
             case disable
             /// TLS when the server offers it, else plain text (`sslmode=prefer`).
@@ -37,6 +37,18 @@ final class PostgresWireConnection: Sendable {
         var connectTimeout: TimeAmount
         /// How long a statement's answer may take before the connection is given up.
         var replyTimeout: TimeAmount
+
+        var description: String {
+            "PostgresWireConnection.Options(\(username)\(password == nil ? "" : ":********")@\(host):\(port)/\(database ?? ""))"
+        }
+
+        var customMirror: Mirror {
+            Mirror(self, children: [
+                "host": host, "port": port, "username": username, "password": password == nil ? "nil" : "********",
+                "database": database as Any, "parameters": parameters.map { "\($0.0)=\($0.1)" },
+                "connectTimeout": connectTimeout, "replyTimeout": replyTimeout,
+            ], displayStyle: .struct)
+        }
     }
 
     let channel: any Channel
