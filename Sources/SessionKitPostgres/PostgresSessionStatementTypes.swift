@@ -7,7 +7,7 @@ import SessionKit
 /// let rows = try await store.rows(PostgresLoadStatement(key: key, now: now), on: connection)
 /// ```
 struct PostgresLoadStatement: PostgresPreparedStatement {
-    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?)
+    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64)
     static var name: String { PostgresSessionStatements.current.load.name }
     static var sql: String { PostgresSessionStatements.current.load.sql }
     static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8] }
@@ -34,7 +34,7 @@ struct PostgresLoadStatement: PostgresPreparedStatement {
 /// let rows = try await store.rows(PostgresLoadTouchStatement(key: key, now: now, touch: touch), on: connection)
 /// ```
 struct PostgresLoadTouchStatement: PostgresPreparedStatement {
-    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64?)
+    typealias Row = (ByteBuffer, Int64, Int64, Int64, Int64, String?, String?, Int64?, Int64)
     static var name: String { PostgresSessionStatements.current.loadTouch.name }
     static var sql: String { PostgresSessionStatements.current.loadTouch.sql }
     static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8, .int8, .int8, .int8, .int8, .int8, .int8] }
@@ -105,6 +105,13 @@ enum PostgresTouchWrite: PostgresWriteKind {
 enum PostgresReplaceWrite: PostgresWriteKind {
     static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.replaceAll }
     static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text] }
+}
+
+/// Replaces the values while the row is at a revision: `$4` the encoded values, `$5` the user ID,
+/// `$6` the revision.
+enum PostgresReplaceAtRevisionWrite: PostgresWriteKind {
+    static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.replaceAtRevision }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text, .int8] }
 }
 
 /// Merges a delta: `$4` the encoded delta, `$5` whether it changes the user, `$6` the user ID.

@@ -1,4 +1,5 @@
 import NIOCore
+import PostgresNIO
 import SessionKit
 
 /// The store's request-path statements as SessionKit's own connections (``PostgresWirePool``) run
@@ -14,6 +15,7 @@ struct PostgresWireStatements: Sendable {
     let loadTouch: PostgresWireStatement
     let touch: PostgresWireStatement
     let replaceAll: PostgresWireStatement
+    let replaceAtRevision: PostgresWireStatement
     let update: PostgresWireStatement
     let updateApplying: PostgresWireStatement
     let create: PostgresWireStatement
@@ -28,6 +30,7 @@ struct PostgresWireStatements: Sendable {
         loadTouch = make(statements.loadTouch, [.bytea] + Array(repeating: .int8, count: 7))
         touch = make(statements.touch, write)
         replaceAll = make(statements.replaceAll, write + [.bytea, .text])
+        replaceAtRevision = make(statements.replaceAtRevision, write + [.bytea, .text, .int8])
         update = make(statements.update, write + [.bytea, .bool, .text])
         updateApplying = make(statements.updateApplying, write + [.bytea, .bool, .text, .text])
         create = make(statements.create, [.bytea, .bytea, .text, .int8, .int8, .int8, .int8, .text, .text, .int8])
@@ -55,11 +58,12 @@ extension PostgresSessionStore {
             let (createdAt, lastSeenAt, expiresAt, absoluteExpiresAt) = (try row.int64(), try row.int64(), try row.int64(), try row.int64())
             let (userAgent, ipAddress) = (try row.text(), try row.text())
             let touched = touching ? try row.optionalInt64() : nil
-            let session = StoredSession(
+            var session = StoredSession(
                 values: try SessionRecordCoding.decode(data.readableBytesView).values,
                 createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
                 userAgent: userAgent, ipAddress: ipAddress
             )
+            session.revision = try row.int64()
             return (session, touched)
         } catch is PostgresWireRow.Malformed {
             throw corrupt
@@ -121,5 +125,35 @@ extension PostgresSessionStore {
         bindings.append(session.ipAddress)
         bindings.append(clock())
         return try await !run(wireStatements.create, bindings, on: pool).rows.isEmpty
+    }
+}
+
+extension PostgresSessionStore: SessionLoadedApplyingStore {
+    /// The loaded values with `delta` applied, written only while the row is still at the loaded
+    /// revision (`replaceAtRevision`: no PL/pgSQL merge, so a third of the database's work of
+    /// ``apply(_:to:expiresAt:)``); when another request changed the session since, or it is gone,
+    /// ``apply(_:to:expiresAt:)`` merges the delta into what the row holds then (or finds it gone).
+    /// A delta with operations, or a session loaded without a revision, goes straight there.
+    public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64, loaded: StoredSession) async throws -> Bool {
+        guard let revision = loaded.revision, case .update = delta, let values = delta.applied(to: loaded.values) else {
+            return try await apply(delta, to: key, expiresAt: expiresAt)
+        }
+        let (now, encoded, userID) = (clock(), SessionRecordCoding.encode(values), StoredSession.userID(from: values[StoredSession.userIDKey]))
+        let written: Bool
+        if let wirePool {
+            var bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: now, key: key)
+            bindings.append(bytes: encoded)
+            bindings.append(userID)
+            bindings.append(revision)
+            written = try await !run(wireStatements.replaceAtRevision, bindings, on: wirePool).rows.isEmpty
+        } else {
+            var bindings = PostgresWriteStatement<PostgresReplaceAtRevisionWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
+            bindings.append(ByteBuffer(bytes: encoded))
+            bindings.append(userID)
+            bindings.append(revision)
+            written = try await write(PostgresWriteStatement<PostgresReplaceAtRevisionWrite>(bindings: bindings))
+        }
+        if written { return true }
+        return try await apply(delta, to: key, expiresAt: expiresAt)
     }
 }

@@ -211,14 +211,15 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         }
         let statement = PostgresLoadStatement(key: Self.bytes(key), now: clock())
         return try await withConnection { connection in
-            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress) = try await self.rows(statement, on: connection).first else {
-                return nil
-            }
-            return StoredSession(
+            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, revision)
+                = try await self.rows(statement, on: connection).first else { return nil }
+            var session = StoredSession(
                 values: try SessionRecordCoding.decode(data.readableBytesView).values,
                 createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
                 userAgent: userAgent, ipAddress: ipAddress
             )
+            session.revision = revision
+            return session
         }
     }
 
@@ -241,8 +242,10 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         guard let loaded = found else { return nil }
         // Left to this side by the statement (see above), or touched by another request between the
         // row's read and its lock: one more round trip when due, as the protocol's default makes.
-        if loaded.touched { return loaded }
-        return try await touchIfDue(key, loaded: loaded.session, with: touch)
+        guard !loaded.touched, var result = try await touchIfDue(key, loaded: loaded.session, with: touch) else { return loaded }
+        // A touch wrote a newer version of the row than the revision read.
+        if result.touched { result.session.revision = nil }
+        return result
     }
 
     private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch, on pool: PostgresWirePool) async throws -> SessionLoadTouch.Loaded? {
@@ -258,8 +261,10 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         guard let row = try await run(wireStatements.loadTouch, bindings, on: pool).rows.first else { return nil }
         var (session, touchedDeadline) = try Self.storedSession(fromRow: row, touching: true)
         if let touchedDeadline {
+            // The statement's touch wrote a newer version of the row than the revision read.
             session.expiresAt = touchedDeadline
             session.lastSeenAt = now
+            session.revision = nil
         }
         return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
     }
@@ -267,16 +272,19 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
         let statement = PostgresLoadTouchStatement(key: Self.bytes(key), now: now, touch: touch)
         return try await withConnection { connection -> SessionLoadTouch.Loaded? in
-            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline)
+            guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline, revision)
                 = try await self.rows(statement, on: connection).first else { return nil }
             var session = StoredSession(
                 values: try SessionRecordCoding.decode(data.readableBytesView).values,
                 createdAt: createdAt, lastSeenAt: lastSeenAt, expiresAt: expiresAt, absoluteExpiresAt: absoluteExpiresAt,
                 userAgent: userAgent, ipAddress: ipAddress
             )
+            session.revision = revision
             if let touchedDeadline {
+                // The statement's touch wrote a newer version of the row than the revision read.
                 session.expiresAt = touchedDeadline
                 session.lastSeenAt = now
+                session.revision = nil
             }
             return SessionLoadTouch.Loaded(session: session, touched: touchedDeadline != nil)
         }
@@ -351,7 +359,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     /// Runs a write; `true` when it changed a live session.
-    private func write<Kind>(_ statement: PostgresWriteStatement<Kind>) async throws -> Bool {
+    func write<Kind>(_ statement: PostgresWriteStatement<Kind>) async throws -> Bool {
         try await withConnection { connection in try await !self.rows(statement, on: connection).isEmpty }
     }
 

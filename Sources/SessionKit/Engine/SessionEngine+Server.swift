@@ -203,7 +203,16 @@ extension SessionEngine {
         }
         var extended = false
         if snapshot.modified {
-            guard try await instruments.measure(.apply, { try await store.apply(snapshot.delta, to: key, expiresAt: expiresAt) }) else { return gone(&commit) }
+            let delta = snapshot.delta
+            let applied: Bool
+            if key == origin.key, origin.record.revision != nil, let loadedApplying = store as? any SessionLoadedApplyingStore {
+                // Not renamed: the row may still be as this request loaded it.
+                let loaded = origin.record
+                applied = try await instruments.measure(.apply) { try await loadedApplying.apply(delta, to: key, expiresAt: expiresAt, loaded: loaded) }
+            } else {
+                applied = try await instruments.measure(.apply) { try await store.apply(delta, to: key, expiresAt: expiresAt) }
+            }
+            guard applied else { return gone(&commit) }
             extended = true
         } else if id != origin.id || (!origin.touchedOnLoad && Double(now - origin.record.lastSeenAt) >= Double(window) * configuration.touchFraction) {
             // After a rename (the new key's deadline starts now), or when the load did not touch

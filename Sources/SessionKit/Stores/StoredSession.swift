@@ -31,6 +31,11 @@ public struct StoredSession: Sendable, Equatable {
     public var userAgent: String?
     /// The client's address when the session was created, for a list of active sessions.
     public var ipAddress: String?
+    /// The version of the stored row this session was read at, when the store that loaded it
+    /// keeps one (PostgreSQL: the row's `xmin`): a ``SessionLoadedApplyingStore`` writes the
+    /// request's changes as the loaded values with the delta applied, only while the row is still
+    /// at this version. Not part of `==`.
+    package var revision: Int64?
 
     /// The reserved session key whose value is the session's user ID (a JSON string or integer).
     /// Set it with a delta, `session[.userID] = "42"`, or ``SessionUserIndex/setUserID(_:for:expiresAt:)``.
