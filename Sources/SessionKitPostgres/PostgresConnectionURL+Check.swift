@@ -3,7 +3,9 @@ import PostgresNIO
 import SessionKit
 
 extension PostgresConnectionURL {
-    /// Opens one connection with these settings, runs `SELECT 1` and closes it, failing with a
+    /// Opens one connection with these settings, runs `SELECT 1` and closes it, then opens one of
+    /// the store's own request-path connections (``PostgresSessionStore/init(url:configuration:clock:logger:)``)
+    /// and closes it, failing with a
     /// ``/SessionKit/SessionStoreError`` that says why: the server is unreachable, does not speak TLS, its
     /// certificate is not signed by the CA of `sslrootcert` or does not name the host, the role or
     /// password is refused, the database does not exist. A `PostgresClient` keeps retrying such
@@ -55,6 +57,10 @@ extension PostgresConnectionURL {
                         throw error
                     }
                     try await connection.close()
+                    // The store's own connections start up on their own code (TLS, authentication).
+                    let options = try target.makeWireOptions(connectionTimeout: timeout)
+                    let wire = try await PostgresWireConnection.connect(to: options).get()
+                    wire.close()
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
@@ -87,6 +93,7 @@ extension PostgresConnectionURL {
             return SessionStoreError(.unavailable, "\(prefix): no connection within \(timeout) (unreachable, or not a PostgreSQL server)")
         }
         if error is CancellationError { return SessionStoreError(.unavailable, "\(prefix): the connection check was cancelled") }
+        if let error = error as? PostgresWireError { return SessionStoreError(.unavailable, "\(prefix): \(error.message)") }
         let underlying = (error as? PSQLError)?.underlying ?? error
         if let tlsError = underlying as? NIOSSLExtraError, tlsError == .failedToValidateHostname {
             return SessionStoreError(.unavailable, "\(prefix): the server's certificate does not name the host '\(host)' (sslmode=verify-full checks it)")

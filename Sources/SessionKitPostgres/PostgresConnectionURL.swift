@@ -30,10 +30,13 @@ import SessionKit
 ///   run prepared (``PostgresSessionStoreConfiguration/usesPreparedStatements``). `off` behind a
 ///   pooler that cannot keep prepared statements per client (PgBouncer in transaction mode before
 ///   1.21, or without `max_prepared_statements`).
-/// - `pool_size`: how many connections the pool keeps open, from 1 to 1000 (default 8):
-///   postgres-nio's `minimumConnections` and `maximumConnections` both. The connections open at
-///   start and stay, so the pool arms no idle timer each time a connection goes back to it. Count
-///   the app servers: each keeps `pool_size` connections of the server's `max_connections`.
+/// - `pool_size`: how many connections a store made from this URL keeps for its requests, from 1 to
+///   1000 (default 4). They are SessionKit's own: each carries many requests at once (pipelined,
+///   answers in order), so a few are enough; the migration, cleanup, renames and per-user
+///   statements use a `PostgresClient` of two more. Count the app servers: each keeps
+///   `pool_size` + 2 connections of the server's `max_connections`. For a `PostgresClient` made
+///   with ``makeClientConfiguration()``, `pool_size` is its `minimumConnections` and
+///   `maximumConnections` both (no idle timers, see below).
 ///
 /// Any other parameter is an error, not silently ignored (a misspelt `sslmode` must not mean
 /// plain text). Errors are ``/SessionKit/SessionStoreError``s with code ``/SessionKit/SessionStoreError/Code/unavailable``
@@ -124,11 +127,12 @@ public struct PostgresConnectionURL: Sendable, Hashable, CustomStringConvertible
     public var applicationName: String?
     /// Whether the store runs its frequent statements prepared (`prepared_statements`, `on` by default).
     public var usesPreparedStatements = true
-    /// How many connections the pool keeps open (`pool_size`, ``defaultPoolSize`` unless given).
+    /// How many connections a store made from the URL keeps for its requests, or a
+    /// `PostgresClient` made from it keeps open (`pool_size`, ``defaultPoolSize`` unless given).
     public var poolSize: Int = defaultPoolSize
 
     /// The ``poolSize`` when the URL gives none.
-    public static let defaultPoolSize = 8
+    public static let defaultPoolSize = 4
     /// How long a pooled connection is idle before it runs a keep-alive `SELECT 1`.
     public static let keepAliveFrequency: Duration = .seconds(5)
     /// The ``statementTimeout`` when the URL gives none.

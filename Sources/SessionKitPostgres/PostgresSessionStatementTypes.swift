@@ -107,11 +107,12 @@ enum PostgresReplaceWrite: PostgresWriteKind {
     static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text] }
 }
 
-/// Replaces the values while the row is at a revision: `$4` the encoded values, `$5` the user ID,
-/// `$6` the revision.
+/// Replaces the values while the row is at a revision, else merges the delta: `$4` the encoded
+/// values, `$5` the user ID, `$6` the revision, `$7` the encoded delta, `$8` whether it changes the
+/// user, `$9` the user ID it sets.
 enum PostgresReplaceAtRevisionWrite: PostgresWriteKind {
     static func statement(of statements: PostgresSessionStatements) -> PostgresSessionStatements.Statement { statements.replaceAtRevision }
-    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text, .int8] }
+    static var bindingDataTypes: [PostgresDataType] { [.int8, .int8, .bytea, .bytea, .text, .int8, .bytea, .bool, .text] }
 }
 
 /// Merges a delta: `$4` the encoded delta, `$5` whether it changes the user, `$6` the user ID.

@@ -44,7 +44,8 @@ struct PostgresSessionStatements: Sendable {
     let loadTouch: Statement
     let touch: Statement
     let replaceAll: Statement
-    /// ``replaceAll`` only while the row is at a revision: `$6`, the `xmin` a load returned.
+    /// ``replaceAll`` while the row is at a revision (`$6`, the `xmin` a load returned), else
+    /// ``update`` with the delta in `$7`-`$9`.
     let replaceAtRevision: Statement
     let update: Statement
     let updateApplying: Statement
@@ -86,11 +87,14 @@ struct PostgresSessionStatements: Sendable {
             """)
         touch = Statement("touch", "UPDATE \(table) SET \(deadlines) \(live)")
         replaceAll = Statement("replace", "UPDATE \(table) SET data = $4, user_id = $5, \(deadlines) \(live)")
-        // The values as loaded at revision $6 with the request's delta applied: written only while
-        // the row is still at that revision (no PL/pgSQL merge, a third of an update's cost).
+        // The values as loaded at revision $6 with the request's delta applied ($4, its user $5)
+        // while the row is still at that revision: no PL/pgSQL merge, a third of an update's cost.
+        // A row changed since (seen again after waiting for its lock) gets the delta ($7, and $8,
+        // $9 for the user, as `update` takes them) merged in instead: one round trip either way.
         replaceAtRevision = Statement("replace_at_revision", """
-            UPDATE \(table) SET data = $4, user_id = $5, \(deadlines)
-            WHERE key_hash = $3 AND expires_at > $2 AND xmin::text::int8 = $6 RETURNING 1
+            UPDATE \(table) SET
+                data = CASE WHEN xmin::text::int8 = $6 THEN $4 ELSE \(tables.applyDelta)(data, $7) END,
+                user_id = CASE WHEN xmin::text::int8 = $6 THEN $5 WHEN $8 THEN $9 ELSE user_id END, \(deadlines) \(live)
             """)
         update = Statement("update", """
             UPDATE \(table) SET data = \(tables.applyDelta)(data, $4),

@@ -30,7 +30,7 @@ struct PostgresWireStatements: Sendable {
         loadTouch = make(statements.loadTouch, [.bytea] + Array(repeating: .int8, count: 7))
         touch = make(statements.touch, write)
         replaceAll = make(statements.replaceAll, write + [.bytea, .text])
-        replaceAtRevision = make(statements.replaceAtRevision, write + [.bytea, .text, .int8])
+        replaceAtRevision = make(statements.replaceAtRevision, write + [.bytea, .text, .int8, .bytea, .bool, .text])
         update = make(statements.update, write + [.bytea, .bool, .text])
         updateApplying = make(statements.updateApplying, write + [.bytea, .bool, .text, .text])
         create = make(statements.create, [.bytea, .bytea, .text, .int8, .int8, .int8, .int8, .text, .text, .int8])
@@ -129,31 +129,29 @@ extension PostgresSessionStore {
 }
 
 extension PostgresSessionStore: SessionLoadedApplyingStore {
-    /// The loaded values with `delta` applied, written only while the row is still at the loaded
-    /// revision (`replaceAtRevision`: no PL/pgSQL merge, so a third of the database's work of
-    /// ``apply(_:to:expiresAt:)``); when another request changed the session since, or it is gone,
-    /// ``apply(_:to:expiresAt:)`` merges the delta into what the row holds then (or finds it gone).
-    /// A delta with operations, or a session loaded without a revision, goes straight there.
-    public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64, loaded: StoredSession) async throws -> Bool {
-        guard let revision = loaded.revision, case .update = delta, let values = delta.applied(to: loaded.values) else {
+    /// The loaded values with `delta` applied while the row is still at the loaded revision
+    /// (`replaceAtRevision`: no PL/pgSQL merge, a third of the database's work of
+    /// ``apply(_:to:expiresAt:)``); a row another request changed since gets the delta merged into
+    /// what it holds then, in the same statement. A delta with operations, or a session loaded
+    /// without a revision, goes to ``apply(_:to:expiresAt:)``.
+    package func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64, loaded: StoredSession) async throws -> Bool {
+        guard let revision = loaded.revision, case .update(let set, let remove) = delta, let values = delta.applied(to: loaded.values) else {
             return try await apply(delta, to: key, expiresAt: expiresAt)
         }
         let (now, encoded, userID) = (clock(), SessionRecordCoding.encode(values), StoredSession.userID(from: values[StoredSession.userIDKey]))
-        let written: Bool
         if let wirePool {
             var bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: now, key: key)
             bindings.append(bytes: encoded)
             bindings.append(userID)
             bindings.append(revision)
-            written = try await !run(wireStatements.replaceAtRevision, bindings, on: wirePool).rows.isEmpty
-        } else {
-            var bindings = PostgresWriteStatement<PostgresReplaceAtRevisionWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
-            bindings.append(ByteBuffer(bytes: encoded))
-            bindings.append(userID)
-            bindings.append(revision)
-            written = try await write(PostgresWriteStatement<PostgresReplaceAtRevisionWrite>(bindings: bindings))
+            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            return try await !run(wireStatements.replaceAtRevision, bindings, on: wirePool).rows.isEmpty
         }
-        if written { return true }
-        return try await apply(delta, to: key, expiresAt: expiresAt)
+        var bindings = PostgresWriteStatement<PostgresReplaceAtRevisionWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
+        bindings.append(ByteBuffer(bytes: encoded))
+        bindings.append(userID)
+        bindings.append(revision)
+        Self.appendDelta(set: set, remove: remove, to: &bindings)
+        return try await write(PostgresWriteStatement<PostgresReplaceAtRevisionWrite>(bindings: bindings))
     }
 }

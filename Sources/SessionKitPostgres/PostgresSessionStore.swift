@@ -12,11 +12,17 @@ import Synchronization
 /// write moves only when it brings `expires_at` before it, so the usual write changes no indexed
 /// column and PostgreSQL can update the row in place (a HOT update, with room kept on each page by
 /// `fillfactor = 90`) instead of adding an entry to every index. Reads, creates,
-/// touches, renames, deletes, cleanup and writes are single statements: a key-level delta is
-/// merged into the stored values inside PostgreSQL (the function `sessionkit_apply_delta`, which
-/// the migration installs) under the row's lock, so concurrent requests on any server that change
-/// different keys of one session all win, in one round trip each, and a write to a session that
-/// is gone or expired changes nothing and reports `false`. Times come from the store's clock, never the database's.
+/// touches, renames, deletes, cleanup and writes are single statements. A request's write is the
+/// values it loaded with its changes applied, made only while the row is still at the loaded
+/// version (the engine passes the session as it loaded it); when another request changed it meanwhile,
+/// or for a bare ``apply(_:to:expiresAt:)``, the key-level delta is merged into the stored values
+/// inside PostgreSQL (the function `sessionkit_apply_delta`, which the migration installs) under
+/// the row's lock, so concurrent requests on any server that change different keys of one session
+/// all win, and a write to a session that is gone or expired changes nothing and reports `false`.
+/// Times come from the store's clock, never the database's.
+///
+/// A store made from a URL runs a request's statements on connections of its own, pipelined and
+/// prepared (<doc:ConnectingToPostgreSQL> says how); the rest runs on ``client``.
 /// The schema is created or migrated on first use (or by ``migrate()``) and versioned in a
 /// `sessionkit_schema` table.
 ///
@@ -100,9 +106,10 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     /// A store with its own `PostgresClient` for the server at `host`; it logs the pool's
     /// background events to `logger`. Pass `tls: .disable` only for a server on the same host or a
-    /// trusted network. The pool is the one a URL gets: ``PostgresConnectionURL/defaultPoolSize``
-    /// connections kept open, keep-alive every ``PostgresConnectionURL/keepAliveFrequency``
-    /// (``PostgresConnectionURL`` says why).
+    /// trusted network. Every statement runs on its `PostgresClient`, whose pool keeps
+    /// ``hostPoolSize`` connections open, keep-alive every ``PostgresConnectionURL/keepAliveFrequency``
+    /// (``PostgresConnectionURL`` says why). A store made from a URL is faster: it runs the request
+    /// path on connections of its own (``init(url:configuration:clock:logger:)``).
     public convenience init(
         host: String,
         port: Int = 5432,
@@ -117,12 +124,15 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         var clientConfiguration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
-        PostgresConnectionURL.applyPool(size: PostgresConnectionURL.defaultPoolSize, to: &clientConfiguration)
+        PostgresConnectionURL.applyPool(size: Self.hostPoolSize, to: &clientConfiguration)
         self.init(
             client: PostgresClient(configuration: clientConfiguration, backgroundLogger: logger),
             configuration: configuration, clock: clock, logger: logger
         )
     }
+
+    /// The connections the `PostgresClient` of ``init(host:port:username:password:database:tls:configuration:clock:logger:)`` keeps.
+    public static let hostPoolSize = 8
 
     // MARK: Lifecycle
 
@@ -352,7 +362,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     /// `$4`-`$6` of a delta: the encoded delta, whether it changes the user, the new user ID.
-    private static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresBindings) {
+    static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresBindings) {
         bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 })))
         bindings.append(set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey))
         bindings.append(set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) })

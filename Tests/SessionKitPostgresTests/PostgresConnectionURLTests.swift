@@ -56,8 +56,9 @@ struct PostgresConnectionURLTests {
         #expect(try PostgresSessionStore(url: Self.parse("postgres://app@db/app?sslmode=disable")).configuration.usesPreparedStatements)
     }
 
-    /// `pool_size=N` keeps N connections: postgres-nio's minimum and maximum both (no idle timer);
-    /// 8 unless given; keep-alive every 5 seconds.
+    /// `pool_size=N`: a store made from the URL keeps N connections of its own for requests and a
+    /// `PostgresClient` of 2; a client made from the URL keeps N (its minimum and maximum both, no
+    /// idle timer). 4 unless given; keep-alive every 5 seconds.
     @Test func poolSizeSetsTheMinimumAndMaximumConnections() throws {
         let url = try Self.parse("postgres://app@db/app?sslmode=disable&pool_size=12")
         #expect(url.poolSize == 12)
@@ -67,10 +68,12 @@ struct PostgresConnectionURLTests {
         #expect(options.minimumConnections == 12 && options.maximumConnections == 12)
         #expect(options.keepAliveBehavior?.frequency == .seconds(5))
         let defaults = try Self.parse("postgres://app@db/app?sslmode=disable")
-        #expect(defaults.poolSize == 8)
+        #expect(defaults.poolSize == 4)
         #expect(!defaults.description.contains("pool_size"))
         let defaultOptions = try defaults.makeClientConfiguration().options
-        #expect(defaultOptions.minimumConnections == 8 && defaultOptions.maximumConnections == 8)
+        #expect(defaultOptions.minimumConnections == 4 && defaultOptions.maximumConnections == 4)
+        #expect(try PostgresSessionStore(url: url).wirePool?.size == 12)
+        #expect(try PostgresSessionStore(url: defaults).wirePool?.size == 4)
     }
 
     @Test func ipv6Hosts() throws {

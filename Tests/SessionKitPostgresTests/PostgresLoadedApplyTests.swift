@@ -22,17 +22,12 @@ struct PostgresLoadedApplyTests {
         return loaded.values.mapValues { String(decoding: $0.jsonBytes, as: UTF8.self) }
     }
 
-    /// Renames the merge function away (and back): a write that still succeeds did not need it.
-    static func withoutTheMergeFunction(_ database: PostgresTestDatabase, schema: String, _ body: () async throws -> Void) async throws {
-        let function = "\"\(schema)\".sessionkit_apply_delta"
-        try await database.client.query("ALTER FUNCTION \(unescaped: function)(bytea, bytea) RENAME TO sessionkit_apply_delta_away")
-        do {
-            try await body()
-        } catch {
-            try await database.client.query("ALTER FUNCTION \(unescaped: "\"\(schema)\".sessionkit_apply_delta_away")(bytea, bytea) RENAME TO sessionkit_apply_delta")
-            throw error
-        }
-        try await database.client.query("ALTER FUNCTION \(unescaped: "\"\(schema)\".sessionkit_apply_delta_away")(bytea, bytea) RENAME TO sessionkit_apply_delta")
+    /// Replaces the merge function with one that fails: a write that still succeeds did not call it.
+    static func breakTheMergeFunction(_ database: PostgresTestDatabase, schema: String) async throws {
+        try await database.client.query("""
+            CREATE OR REPLACE FUNCTION \(unescaped: "\"\(schema)\"").sessionkit_apply_delta(stored bytea, delta bytea) RETURNS bytea
+            LANGUAGE plpgsql IMMUTABLE STRICT AS $$ BEGIN RAISE EXCEPTION 'merged' USING ERRCODE = 'P0001'; END $$
+            """)
     }
 
     @Test(arguments: [true, false])
@@ -48,13 +43,12 @@ struct PostgresLoadedApplyTests {
             ))
             let loaded = try #require(try await store.load(key, touchingIfDue: Self.notDue(now)))
             #expect(!loaded.touched && loaded.session.revision != nil)
-            try await Self.withoutTheMergeFunction(database, schema: schema) { () async throws -> Void in
-                let delta = SessionDelta.update(set: ["b": Self.json("3"), "_user_id": Self.json("\"u1\"")], remove: ["a"])
-                #expect(try await store.apply(delta, to: key, expiresAt: now + 7200, loaded: loaded.session))
-                // A second write from the same (now stale) load needs the merge: it is unavailable here.
-                await #expect(throws: SessionStoreError.self) {
-                    _ = try await store.apply(.update(set: ["c": Self.json("4")], remove: []), to: key, expiresAt: now + 7200, loaded: loaded.session)
-                }
+            try await Self.breakTheMergeFunction(database, schema: schema)
+            let delta = SessionDelta.update(set: ["b": Self.json("3"), "_user_id": Self.json("\"u1\"")], remove: ["a"])
+            #expect(try await store.apply(delta, to: key, expiresAt: now + 7200, loaded: loaded.session))
+            // A second write from the same (now stale) load merges: the broken merge fails it.
+            await #expect(throws: SessionStoreError.self) {
+                _ = try await store.apply(.update(set: ["c": Self.json("4")], remove: []), to: key, expiresAt: now + 7200, loaded: loaded.session)
             }
             #expect(try await Self.values(store, key) == ["b": "3", "_user_id": "\"u1\""])
             #expect(try await store.sessions(ofUser: "u1").map(\.key) == [key])

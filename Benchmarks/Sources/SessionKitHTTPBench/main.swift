@@ -248,7 +248,7 @@ func serve() async throws {
         try await store.close()
     case "postgres":
         // A store made from the URL, as the demo makes it: the request path on SessionKit's own
-        // connections (`pool_size`, default 8 as pgbench's 8 clients), the rest on a PostgresClient.
+        // connections (`pool_size`, the URL's default), the rest on a PostgresClient.
         // SESSIONKIT_BENCH_PG_CLIENT=1: a store on a PostgresClient alone (every statement leased
         // from its pool); SESSIONKIT_BENCH_PG_UNPREPARED=1: the same statements unnamed.
         let settings = ProcessInfo.processInfo.environment
@@ -261,7 +261,8 @@ func serve() async throws {
         } else {
             var url = try PostgresConnectionURL(environment("SESSIONKIT_POSTGRES_URL"))
             url.sslMode = .disable
-            url.poolSize = settings["SESSIONKIT_BENCH_PG_POOL_SIZE"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? 8
+            // SESSIONKIT_BENCH_PG_POOL_SIZE=N: N connections instead of the URL's default.
+            if let size = settings["SESSIONKIT_BENCH_PG_POOL_SIZE"].flatMap(Int.init), size > 0 { url.poolSize = size }
             store = try PostgresSessionStore(url: url, configuration: configuration, logger: logger)
         }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
