@@ -39,11 +39,12 @@ struct PostgresWireStatements: Sendable {
 }
 
 extension PostgresSessionStore {
-    /// Runs one statement on SessionKit's own connections once the schema is in place.
-    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, on pool: PostgresWirePool) async throws -> PostgresWireResult {
+    /// Runs one statement on SessionKit's own connections once the schema is in place; the
+    /// statements of one session on one connection (``SessionStorageKey/affinity``).
+    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, key: SessionStorageKey, on pool: PostgresWirePool) async throws -> PostgresWireResult {
         try await migrateIfNeeded()
         do {
-            return try await pool.run(statement, bindings)
+            return try await pool.run(statement, bindings, affinity: key.affinity)
         } catch {
             throw Self.wrap(error)
         }
@@ -107,7 +108,7 @@ extension PostgresSessionStore {
             bindings.append(SessionOperationWire.encodedText(list))
             statement = statements.updateApplying
         }
-        return try await !run(statement, bindings, on: pool).rows.isEmpty
+        return try await !run(statement, bindings, key: key, on: pool).rows.isEmpty
     }
 
     /// ``create(_:_:)``'s statement; `true` when it created the session.
@@ -124,7 +125,7 @@ extension PostgresSessionStore {
         bindings.append(session.userAgent)
         bindings.append(session.ipAddress)
         bindings.append(clock())
-        return try await !run(wireStatements.create, bindings, on: pool).rows.isEmpty
+        return try await !run(wireStatements.create, bindings, key: key, on: pool).rows.isEmpty
     }
 }
 
@@ -145,7 +146,7 @@ extension PostgresSessionStore: SessionLoadedApplyingStore {
             bindings.append(userID)
             bindings.append(revision)
             Self.appendDelta(set: set, remove: remove, to: &bindings)
-            return try await !run(wireStatements.replaceAtRevision, bindings, on: wirePool).rows.isEmpty
+            return try await !run(wireStatements.replaceAtRevision, bindings, key: key, on: wirePool).rows.isEmpty
         }
         var bindings = PostgresWriteStatement<PostgresReplaceAtRevisionWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
         bindings.append(ByteBuffer(bytes: encoded))
@@ -154,4 +155,9 @@ extension PostgresSessionStore: SessionLoadedApplyingStore {
         Self.appendDelta(set: set, remove: remove, to: &bindings)
         return try await write(PostgresWriteStatement<PostgresReplaceAtRevisionWrite>(bindings: bindings))
     }
+}
+
+extension SessionStorageKey {
+    /// A number that picks a session's connection: the key's hash (a SHA-256's, so evenly spread).
+    var affinity: Int { hashValue }
 }

@@ -216,7 +216,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
             var bindings = PostgresWireBindings(capacity: 48)
             bindings.append(bytes: key.bytes)
             bindings.append(clock())
-            guard let row = try await run(wireStatements.load, bindings, on: wirePool).rows.first else { return nil }
+            guard let row = try await run(wireStatements.load, bindings, key: key, on: wirePool).rows.first else { return nil }
             return try Self.storedSession(fromRow: row, touching: false).0
         }
         let statement = PostgresLoadStatement(key: Self.bytes(key), now: clock())
@@ -268,7 +268,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         bindings.append(touch.expiresAt)
         bindings.append(touch.permanentExpiresAt)
         bindings.append(touch.permanentLastSeenThreshold)
-        guard let row = try await run(wireStatements.loadTouch, bindings, on: pool).rows.first else { return nil }
+        guard let row = try await run(wireStatements.loadTouch, bindings, key: key, on: pool).rows.first else { return nil }
         var (session, touchedDeadline) = try Self.storedSession(fromRow: row, touching: true)
         if let touchedDeadline {
             // The statement's touch wrote a newer version of the row than the revision read.
@@ -355,7 +355,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
         if let wirePool {
             let bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: clock(), key: key)
-            return try await !run(wireStatements.touch, bindings, on: wirePool).rows.isEmpty
+            return try await !run(wireStatements.touch, bindings, key: key, on: wirePool).rows.isEmpty
         }
         let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: expiresAt, now: clock(), key: Self.bytes(key))
         return try await write(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings))
@@ -377,7 +377,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         if let wirePool {
             var bindings = PostgresWireBindings(capacity: 40)
             bindings.append(bytes: key.bytes)
-            _ = try await run(wireStatements.delete, bindings, on: wirePool)
+            _ = try await run(wireStatements.delete, bindings, key: key, on: wirePool)
             return
         }
         var bindings = PostgresBindings(capacity: 1)

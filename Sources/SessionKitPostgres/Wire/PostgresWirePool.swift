@@ -41,12 +41,15 @@ final class PostgresWirePool: Sendable {
         close()
     }
 
-    /// Runs `statement` on the next connection (opening or replacing it as needed).
-    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings) async throws -> PostgresWireResult {
+    /// Runs `statement` on a connection (opening or replacing it as needed): the one `affinity`
+    /// picks when given, else the next one round-robin. Statements with the same affinity (the
+    /// store gives a session's key) run on one connection, in order, so the requests of one busy
+    /// session queue there instead of waiting for the row's lock on several database backends.
+    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, affinity: Int? = nil) async throws -> PostgresWireResult {
         do {
-            return try await connection().run(statement, bindings).get()
+            return try await connection(affinity: affinity).run(statement, bindings).get()
         } catch let error as PostgresWireError where error.kind == .notSent {
-            return try await connection().run(statement, bindings).get()
+            return try await connection(affinity: affinity).run(statement, bindings).get()
         }
     }
 
@@ -66,13 +69,14 @@ final class PostgresWirePool: Sendable {
         }
     }
 
-    /// A live connection: the next one round-robin, opened (again) when it is missing or broken.
-    func connection() async throws -> PostgresWireConnection {
+    /// A live connection: the one `affinity` picks, or the next one round-robin, opened (again)
+    /// when it is missing or broken.
+    func connection(affinity: Int? = nil) async throws -> PostgresWireConnection {
         enum Found {
             case ready(PostgresWireConnection)
             case pending(EventLoopFuture<PostgresWireConnection>)
         }
-        let index = (next.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % size
+        let index = ((affinity ?? next.wrappingAdd(1, ordering: .relaxed).oldValue) & Int.max) % size
         let found: Found = try state.withLock { state in
             guard !state.closed else { throw PostgresWireError(.poolClosed, "the PostgreSQL session store is shut down") }
             switch state.slots[index] {
