@@ -74,6 +74,8 @@ final class PostgresWireConnection: Sendable {
         }
         var parameters = [("user", options.username)]
         if let database = options.database { parameters.append(("database", database)) }
+        // Text values go both ways as UTF-8, whatever the database's encoding.
+        parameters.append(("client_encoding", "UTF8"))
         parameters += options.parameters
         let started = eventLoop.makePromise(of: Void.self)
         let startup = PostgresWireHandler.Startup(
