@@ -62,6 +62,7 @@ package struct RedisCommand: Sendable {
 
     /// Calls `body` with the decimal digits of `value` (a minus sign first when negative), after
     /// `leading` and before a CRLF when asked, in a buffer on the stack.
+    @discardableResult
     static func withDecimal<Result>(
         _ value: Int64, leading: UInt8? = nil, trailingCRLF: Bool = false,
         _ body: (UnsafeRawBufferPointer) throws -> Result
