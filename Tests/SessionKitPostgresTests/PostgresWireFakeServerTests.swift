@@ -114,4 +114,25 @@ struct PostgresWireFakeServerTests {
         #expect(error.kind == .tlsFailed, "\(error.kind): \(error.message)")
         #expect(error.message.contains("CVE-2021-23222"), "unclear: \(error.message)")
     }
+
+    /// A server without TLS (it answers the SSLRequest with `N`) fails a connection that requires
+    /// TLS; `sslmode=prefer` goes on in plain text, through the start-up, at once (it used to wait
+    /// out its connect timeout: the `PlainText` event that starts the start-up went nowhere).
+    @Test func aServerWithoutTLSFailsRequireAndServesPrefer() async throws {
+        let server = try await FakePostgresServer { index, _ in
+            switch index {
+            case 0: [UInt8(ascii: "N")]
+            case 1: FakePostgresServer.startupDone
+            default: nil
+            }
+        }
+        defer { Task { await server.close() } }
+        let required = try #require(await Self.connectError(server.options(tls: .require(try Self.clientTLS()), connectTimeout: .seconds(20))))
+        #expect(required.kind == .tlsFailed)
+        #expect(required.message.contains("does not accept TLS"), "unclear: \(required.message)")
+        // With the bug, this waited out its connect timeout and failed.
+        let connection = try await PostgresWireConnection.connect(to: server.options(tls: .prefer(try Self.clientTLS()), connectTimeout: .seconds(20))).get()
+        #expect(connection.isActive)
+        connection.close()
+    }
 }

@@ -55,8 +55,9 @@ final class PostgresTLSNegotiation: ChannelInboundHandler, RemovableChannelHandl
                 context.fireErrorCaught(PostgresWireError(.tlsFailed, "cannot start TLS with \(server): \(error)"))
             }
         case UInt8(ascii: "N") where !required:
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            // The event first: a removed handler's context no longer reaches the handlers after it.
             context.fireUserInboundEventTriggered(PlainText())
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         case UInt8(ascii: "N"):
             context.fireErrorCaught(PostgresWireError(
                 .tlsFailed, "\(server) does not accept TLS connections (its ssl setting is off); the URL's sslmode requires TLS"
