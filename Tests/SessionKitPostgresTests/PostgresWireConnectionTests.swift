@@ -110,6 +110,42 @@ struct PostgresWireConnectionTests {
         #expect(try await connection.run(Self.double, WireTest.int8(8)).get().int64() == 16)
     }
 
+    /// A failed `Parse` with more runs of the statement already in flight behind it (pipelined,
+    /// sent without a `Parse` of their own): they fail (26000), and a run sent after the failure,
+    /// which parses again, succeeds. The late 26000s must not make the connection forget that
+    /// statement is prepared again: the runs after it must use it, not `Parse` it once more
+    /// (which the server refuses, 42P05, on every run after).
+    @Test func lateFailuresOfAStatementDoNotUndoItsNewParse() async throws {
+        try await Self.withSchema { schema, admin in
+            let connection = try await WireTest.connect()
+            defer { connection.close() }
+            let count = PostgresWireStatement(name: "sessionkit_wire_test_late", sql: "SELECT count(*) FROM \(schema).later", parameterTypes: [])
+            // In this order on the wire: A (with its Parse, which fails), a slow statement, B
+            // (without a Parse: the connection believes A's is coming).
+            let a = connection.run(count, .init())
+            let slow = connection.run(WireTest.sql("SELECT pg_sleep(1)"), .init())
+            let b = connection.run(count, .init())
+            let errorA = await #expect(throws: PostgresWireError.self) { _ = try await a.get() }
+            #expect(errorA?.sqlState == "42P01", "\(errorA?.message ?? "")")
+            // While the server sleeps: the table appears, and C (with a Parse again) is sent
+            // before B's answer is in.
+            _ = try await admin.run(WireTest.sql("CREATE TABLE \(schema).later (id int8)"), .init()).get()
+            let c = connection.run(count, .init())
+            _ = try await slow.get()
+            let errorB = await #expect(throws: PostgresWireError.self) { _ = try await b.get() }
+            #expect(errorB?.sqlState == "26000", "\(errorB?.message ?? "")")
+            #expect(try await c.get().int64() == 0)
+            // The statement is prepared: the runs after C use it.
+            for _ in 0..<3 {
+                do {
+                    #expect(try await connection.run(count, .init()).get().int64() == 0)
+                } catch let error as PostgresWireError {
+                    Issue.record("a run after the new Parse failed: \(error.sqlState ?? "-") \(error.message)")
+                }
+            }
+        }
+    }
+
     // MARK: Large values
 
     @Test func aFourMegabyteValueComesBackEqual() async throws {

@@ -282,7 +282,12 @@ final class PostgresWireHandler: ChannelDuplexHandler {
             if let error {
                 // Parse again next time when this request's Parse failed, or the statement is gone
                 // (26000: a pooler or DISCARD ALL dropped it).
-                if (request.parses && !parsed) || error.sqlState == "26000" { prepared.remove(request.statementName) }
+                // Not when a later request already carries a new Parse of it (sent after an earlier
+                // failure): the statement is prepared again once that one is through.
+                if (request.parses && !parsed) || error.sqlState == "26000",
+                    !waiting.contains(where: { $0.parses && $0.statementName == request.statementName }) {
+                    prepared.remove(request.statementName)
+                }
                 request.promise.fail(error)
             } else {
                 request.promise.succeed(PostgresWireResult(rows: result))
