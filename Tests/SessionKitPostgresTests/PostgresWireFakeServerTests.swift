@@ -56,9 +56,11 @@ struct PostgresWireFakeServerTests {
     }
 
     /// The start-up completes (`AuthenticationOk`, `ReadyForQuery`), then a statement gets no
-    /// answer: it fails with `.timeout` after the reply timeout, and the connection takes no more
-    /// statements (a later answer could no longer be matched to its statement).
-    @Test(arguments: ["disable"])
+    /// answer: it fails with `.timeout` after the reply timeout, and the connection is given up
+    /// (a later answer could no longer be matched to its statement).
+    /// Over TLS too, where closing waits for the server's `close_notify`, which a hung server never
+    /// sends (this one stops reading once it has the statement).
+    @Test(arguments: ["disable", "require"])
     func aStatementWithoutAnAnswerTimesOutAndEndsTheConnection(sslmode: String) async throws {
         let serverTLS = sslmode == "disable" ? nil : try FakePostgresServer.makeTLS()
         let server = try await FakePostgresServer(tls: serverTLS) { index, _ in index == 0 ? .bytes(FakePostgresServer.startupDone) : .stopReading }
@@ -80,9 +82,32 @@ struct PostgresWireFakeServerTests {
         #expect(error?.message.contains("did not answer within 300 ms") == true, "unclear: \(error?.message ?? "")")
         #expect(elapsed >= .milliseconds(250), "timed out before its timeout: \(elapsed)")
         #expect(elapsed < TestTimeScale.limit(.seconds(3)), "took \(elapsed) for a 300 ms timeout")
+        // Given up by the time its statement fails, so a pool never hands it out again.
+        #expect(!connection.isActive, "the connection is still active after a reply timeout")
         // The next statement is not sent (safe to send elsewhere).
         let next = await #expect(throws: PostgresWireError.self) { _ = try await connection.run(WireTest.sql("SELECT 1"), .init()).get() }
         #expect(next?.kind == .notSent)
+    }
+
+    /// A pool of one connection whose statement timed out sends the next statement on a new
+    /// connection at once (which this server answers no better: it times out too), instead of
+    /// handing out the connection that failed (over TLS it used to, until NIOSSL's 5 s shutdown
+    /// timeout closed the channel, and the statement failed as not sent, twice with the retry).
+    @Test(arguments: ["disable", "require"])
+    func aPoolReplacesAConnectionThatTimedOut(sslmode: String) async throws {
+        let serverTLS = sslmode == "disable" ? nil : try FakePostgresServer.makeTLS()
+        let server = try await FakePostgresServer(tls: serverTLS) { index, _ in index == 0 ? .bytes(FakePostgresServer.startupDone) : .stopReading }
+        defer { Task { await server.close() } }
+        var clientTLS = TLSConfiguration.makeClientConfiguration()
+        clientTLS.certificateVerification = .none
+        let tls: PostgresWireConnection.Options.TLS = sslmode == "disable" ? .disable : .require(try NIOSSLContext(configuration: clientTLS))
+        let pool = PostgresWirePool(options: server.options(tls: tls, connectTimeout: .seconds(5), replyTimeout: .milliseconds(300)), size: 1)
+        defer { pool.close() }
+        for attempt in 1...2 {
+            let error = await #expect(throws: PostgresWireError.self) { _ = try await pool.run(WireTest.sql("SELECT 1"), .init()) }
+            #expect(error?.kind == .timeout, "statement \(attempt): \(String(describing: error?.kind)): \(error?.message ?? "")")
+        }
+        #expect(server.acceptedCount == 2)
     }
 
     /// An HTTP server answers the start-up (or the SSLRequest) with a 400: the connection fails at

@@ -53,14 +53,18 @@ final class PostgresWireConnection: Sendable {
 
     let channel: any Channel
     let replyTimeout: TimeAmount
+    private let broken: PostgresWireHandler.Broken
 
-    private init(channel: any Channel, replyTimeout: TimeAmount) {
+    private init(channel: any Channel, replyTimeout: TimeAmount, broken: PostgresWireHandler.Broken) {
         self.channel = channel
         self.replyTimeout = replyTimeout
+        self.broken = broken
     }
 
-    /// Whether the connection can still carry statements.
-    var isActive: Bool { channel.isActive }
+    /// Whether the connection can still carry statements: `false` from the moment it failed (a
+    /// reply timeout, a broken stream), before the statements waiting on it fail, even while its
+    /// channel is still closing.
+    var isActive: Bool { channel.isActive && !broken.isSet }
 
     /// Opens a connection: TCP, TLS as ``Options/tls`` says, the start-up and authentication.
     /// Fails with a ``PostgresWireError`` that says what went wrong, never with the password.
@@ -83,6 +87,7 @@ final class PostgresWireConnection: Sendable {
             timeout: options.connectTimeout, promise: started
         )
         let serverHostname = (try? SocketAddress(ipAddress: options.host, port: 0)) == nil ? options.host : nil
+        let broken = PostgresWireHandler.Broken()
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -101,7 +106,7 @@ final class PostgresWireConnection: Sendable {
                     if case .disable = options.tls { startsAfterTLS = false } else { startsAfterTLS = true }
                     try sync.addHandlers(
                         ByteToMessageHandler(PostgresWireDecoder(), maximumBufferSize: PostgresWireDecoder.maximumLength + 16),
-                        PostgresWireHandler(startup: startup, startsAfterTLS: startsAfterTLS)
+                        PostgresWireHandler(startup: startup, startsAfterTLS: startsAfterTLS, broken: broken)
                     )
                 }
             }
@@ -113,7 +118,7 @@ final class PostgresWireConnection: Sendable {
             }
             .flatMap { channel in
                 started.futureResult
-                    .map { PostgresWireConnection(channel: channel, replyTimeout: options.replyTimeout) }
+                    .map { PostgresWireConnection(channel: channel, replyTimeout: options.replyTimeout, broken: broken) }
                     .flatMapErrorThrowing { error in
                         channel.close(promise: nil)
                         throw error

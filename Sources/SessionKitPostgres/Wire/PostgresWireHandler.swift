@@ -1,5 +1,6 @@
 import NIOCore
 import NIOTLS
+import Synchronization
 
 /// A PostgreSQL connection's protocol, on its event loop: the start-up (and authentication:
 /// cleartext, MD5 or SCRAM-SHA-256), then statements pipelined with the extended query protocol.
@@ -71,10 +72,22 @@ final class PostgresWireHandler: ChannelDuplexHandler {
 
     private var timer: Scheduled<Void>?
     private var flushScheduled = false
+    /// Set when the connection fails, before any request learns it.
+    private let broken: Broken
 
-    init(startup: Startup, startsAfterTLS: Bool) {
+    /// Whether the handler has given its connection up, for ``PostgresWireConnection/isActive``:
+    /// set before the requests waiting fail, as the channel closes only later (at once in plain
+    /// text; over TLS, after the server's `close_notify` or NIOSSL's shutdown timeout, 5 s).
+    final class Broken: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .acquiring) }
+        func set() { flag.store(true, ordering: .releasing) }
+    }
+
+    init(startup: Startup, startsAfterTLS: Bool, broken: Broken = Broken()) {
         self.startup = startup
         self.startsAfterTLS = startsAfterTLS
+        self.broken = broken
     }
 
     // MARK: Start-up
@@ -347,6 +360,7 @@ final class PostgresWireHandler: ChannelDuplexHandler {
     }
 
     private func fail(context: ChannelHandlerContext, _ error: PostgresWireError) {
+        broken.set()
         switch phase {
         case .starting:
             phase = .failed(error)
