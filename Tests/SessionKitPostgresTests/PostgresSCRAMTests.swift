@@ -47,6 +47,16 @@ struct PostgresSCRAMTests {
         #expect(throws: PostgresSCRAM.Failure.self) { try scram.verify(serverFinal: Array(serverFinal.utf8)) }
     }
 
+    /// Mid-exchange (a dump of a connection during its start-up reaches it): no password, no key.
+    @Test func aDumpShowsNeitherThePasswordNorItsKeys() throws {
+        var scram = Self.rfcClient()
+        _ = try scram.clientFinalMessage(serverFirst: Array(Self.serverFirst.utf8))
+        var dumped = ""
+        dump(scram, to: &dumped)
+        #expect(!dumped.contains("pencil") && !dumped.contains("password") && !dumped.contains("serverKey"), "\(dumped)")
+        #expect(dumped.contains(Self.clientNonce))
+    }
+
     @Test func aServerFinalMessageBeforeTheExchangeIsRefused() {
         let scram = Self.rfcClient()
         #expect(throws: PostgresSCRAM.Failure.self) { try scram.verify(serverFinal: Array(Self.serverFinal.utf8)) }

@@ -110,6 +110,27 @@ struct PostgresWireFakeServerTests {
         #expect(server.acceptedCount == 2)
     }
 
+    /// A dump of a connected pool, or of its connection, reaches the handler's start-up settings
+    /// through the channel's pipeline: they show `********` for the password.
+    @Test func dumpsOfAConnectedPoolNeverShowThePassword() async throws {
+        let server = try await FakePostgresServer { index, _ in index == 0 ? FakePostgresServer.startupDone : nil }
+        defer { Task { await server.close() } }
+        let secret = "wire-secret-\(UUID())"
+        var options = server.options(connectTimeout: .seconds(20))
+        options.password = secret
+        let pool = PostgresWirePool(options: options, size: 1)
+        defer { pool.close() }
+        let connection = try await pool.connection()
+        var dumpedPool = ""
+        dump(pool, to: &dumpedPool)
+        var dumpedConnection = ""
+        dump(connection, to: &dumpedConnection)
+        for shown in [dumpedPool, dumpedConnection] {
+            #expect(!shown.contains(secret), "shows the password")
+            #expect(shown.contains("********"))
+        }
+    }
+
     /// An HTTP server answers the start-up (or the SSLRequest) with a 400: the connection fails at
     /// once, asking whether it is a PostgreSQL server.
     @Test(arguments: ["disable", "prefer"])

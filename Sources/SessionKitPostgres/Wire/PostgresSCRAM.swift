@@ -11,9 +11,14 @@ import Foundation
 /// send(try scram.clientFinalMessage(serverFirst: continueData))    // SASLResponse
 /// try scram.verify(serverFinal: finalData)                         // SASLFinal
 /// ```
-struct PostgresSCRAM {
+struct PostgresSCRAM: CustomReflectable {
     struct Failure: Error {
         let reason: String
+    }
+
+    /// Neither the password nor the keys made from it.
+    var customMirror: Mirror {
+        Mirror(self, children: ["username": username, "clientNonce": clientNonce], displayStyle: .struct)
     }
 
     static let mechanism = "SCRAM-SHA-256"

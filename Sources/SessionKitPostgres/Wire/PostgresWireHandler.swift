@@ -26,7 +26,9 @@ final class PostgresWireHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     /// What the start-up needs, and the promise it completes when the server is ready for queries.
-    struct Startup {
+    /// Its `dump` shows `********` for the password (a dump of a pool or a store reaches it
+    /// through the channel's pipeline).
+    struct Startup: CustomReflectable {
         /// "PostgreSQL at host:port", for messages.
         let server: String
         let user: String
@@ -36,6 +38,13 @@ final class PostgresWireHandler: ChannelDuplexHandler {
         /// How long the connection may take from TCP to `ReadyForQuery`.
         let timeout: TimeAmount
         let promise: EventLoopPromise<Void>
+
+        var customMirror: Mirror {
+            Mirror(self, children: [
+                "server": server, "user": user, "password": password == nil ? "nil" : "********",
+                "parameters": parameters.map { "\($0.0)=\($0.1)" }, "timeout": timeout,
+            ], displayStyle: .struct)
+        }
     }
 
     private struct Waiting {
