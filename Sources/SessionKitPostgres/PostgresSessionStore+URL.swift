@@ -80,3 +80,11 @@ extension PostgresConnectionURL {
         return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
+
+extension PostgresSessionStore: CustomReflectable {
+    /// What `dump` and debuggers show: the configuration and the size of the store's own pool,
+    /// never ``client`` (postgres-nio's configuration in it holds the password in plain text).
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration, "ownConnections": wirePool?.size as Any], displayStyle: .class)
+    }
+}

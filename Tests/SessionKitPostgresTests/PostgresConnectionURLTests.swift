@@ -230,7 +230,14 @@ struct PostgresConnectionURLTests {
         #expect(dumped.contains("host: \"db.internal\""))
         let withoutPassword = try Self.parse("postgres://app@db.internal/app")
         #expect(withoutPassword.description == "postgres://app@db.internal:5432/app?sslmode=require&statement_timeout=5000ms")
-        // The store's convenience initializer takes the URL (and reads no CA for require).
-        _ = try PostgresSessionStore(url: url)
+        // The store's convenience initializer takes the URL (and reads no CA for require); a dump
+        // of the store shows neither its PostgresClient's configuration nor its own connections' options.
+        let store = try PostgresSessionStore(url: url)
+        var dumpedStore = ""
+        dump(store, to: &dumpedStore)
+        for text in [dumpedStore, String(reflecting: store), "\(store)"] {
+            #expect(!text.contains("s3cr3t") && !text.contains(Self.encodedSecret), "the password leaks: \(text)")
+        }
+        #expect(dumpedStore.contains("ownConnections"))
     }
 }
