@@ -75,6 +75,15 @@ if withRedis || withPostgres {
     dependencies.append(.package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"))
 }
 
+if withRedis || withPostgres {
+    // The pipelined connection pool of SessionKit's Redis and PostgreSQL clients.
+    targets.append(.target(
+        name: "SessionKitConnectionPool",
+        dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+        swiftSettings: swiftSettings
+    ))
+}
+
 if withSQLite {
     products.append(.library(name: "SessionKitSQLite", targets: ["SessionKitSQLite"]))
     // The store calls SQLite's C API through sqlite-nio's copy of SQLite (its VaporCSQLite module,
@@ -107,6 +116,7 @@ if withPostgres {
             name: "SessionKitPostgres",
             dependencies: [
                 "SessionKit",
+                "SessionKitConnectionPool",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // SessionKit's own connections for the request path (Sources/SessionKitPostgres/Wire).
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -132,6 +142,7 @@ if withRedis {
             name: "SessionKitRedis",
             dependencies: [
                 "SessionKit",
+                "SessionKitConnectionPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
