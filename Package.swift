@@ -325,7 +325,7 @@ if withEverything {
         ),
         .testTarget(
             name: "SessionKitCLITests",
-            dependencies: ["SessionKit", "SessionKitSQLite", "SessionKitRedis", "SessionKitPostgres"],
+            dependencies: ["SessionKit", "SessionKitSQLite", "SessionKitRedis", "SessionKitPostgres", "SessionKitTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

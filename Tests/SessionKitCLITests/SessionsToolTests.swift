@@ -1,6 +1,7 @@
 import Foundation
 import SessionKit
 import SessionKitSQLite
+import SessionKitTesting
 import Testing
 
 /// `sessionkit sessions list|revoke|purge` against a real SQLite session database.
@@ -68,7 +69,7 @@ struct SessionsToolTests {
         // `PRAGMA user_version` is the big-endian integer at offset 60 of the header.
         bytes.replaceSubrange(60..<64, with: [0, 0, 0, 1])
         try bytes.write(to: URL(fileURLWithPath: path))
-        let modified = try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        let modified = try #require(TestFileStatus(path: path)?.modifiedNanoseconds)
         try await Task.sleep(for: .milliseconds(50))
 
         let counts = try await Tool.run(["sessions", "list", "--store", "sqlite:\(path)"])
@@ -79,7 +80,7 @@ struct SessionsToolTests {
         #expect(alice.stdout.hasPrefix("2 live sessions of alice\n"))
 
         #expect(FileManager.default.contents(atPath: path) == bytes)
-        #expect(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date == modified)
+        #expect(TestFileStatus(path: path)?.modifiedNanoseconds == modified)
 
         // A file that holds no session table is refused, not given one.
         let empty = directory.appendingPathComponent("empty.sqlite").path

@@ -1,12 +1,13 @@
 import Foundation
 import SessionKit
 @testable import SessionKitSQLite
+import SessionKitTesting
 import Testing
 
 @Suite("SQLiteCheckpointer")
 struct SQLiteCheckpointerTests {
     static func walBytes(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+        TestFileStatus(path: path + "-wal")?.size ?? 0
     }
 
     /// Writes that each dirty a few pages, with readers reading all along: the log must start over

@@ -97,7 +97,7 @@ struct SQLiteSessionStoreBenchmarks {
             let removed = try await store.removeExpired()
             print("sqlite: removeExpired removed \(removed) of 1000000 in \(String(format: "%.3f", StoreThroughput.seconds(ContinuousClock.now - cleanupStart))) s (batches of 1000)")
             #expect(removed == 100_000)
-            let size = (try? FileManager.default.attributesOfItem(atPath: store.configuration.path)[.size] as? Int) ?? 0
+            let size = TestFileStatus(path: store.configuration.path)?.size ?? 0
             print("sqlite: database file \(size / 1_000_000) MB")
         }
     }

@@ -285,7 +285,7 @@ struct SQLiteSessionStoreTests {
             try await store.create(SessionID().storageKey, Self.session(SessionClock.system()))
             let path = "\(stores.directory)/private.sqlite"
             for file in [path, path + "-wal", path + "-shm"] {
-                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                let mode = TestFileStatus(path: file)?.permissions
                 #expect(mode == 0o600, "\(file): \(mode.map { String($0, radix: 8) } ?? "none")")
             }
         }
