@@ -4,9 +4,9 @@ import NIOSSL
 import SessionKitConnectionPool
 import Synchronization
 
-/// A fixed number of ``RedisConnection``s used round-robin (a `PipelinedConnectionPool`), each opened on first use and replaced
-/// when it breaks. Commands sent to the same connection are pipelined, so a few connections carry
-/// many concurrent requests.
+/// A fixed number of ``RedisConnection``s used round-robin (a `PipelinedConnectionPool`), each
+/// opened on first use and replaced when it breaks. Commands sent to the same connection are
+/// pipelined, so a few connections carry many concurrent requests.
 ///
 /// ```swift
 /// let pool = RedisConnectionPool(options: .init(host: "127.0.0.1", port: 6379), size: 4)
