@@ -129,7 +129,11 @@ struct PostgresConnectionURLServerTests {
         }
     }
 
-    @Test func migratingAsARoleThatMayNotCreateSaysSo() async throws {
+    /// Limited in time: under ThreadSanitizer this test (a `PostgresClient` over TLS for a role it
+    /// creates, grants and drops; no connection of SessionKit's own) was seen to stall for good in a
+    /// few runs (SECURITY.md); a stall must fail with its name, not hang the run.
+    @Test(.timeLimit(.minutes(3)))
+    func migratingAsARoleThatMayNotCreateSaysSo() async throws {
         let owner = try PostgresURLTestDatabase.parsed("sslmode=require")
         let role = "sessionkit_nocreate_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
         let database = owner.database ?? owner.username
