@@ -12,15 +12,10 @@ struct PostgresLoadStatement: PostgresPreparedStatement {
     static var sql: String { PostgresSessionStatements.current.load.sql }
     static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8] }
 
-    let key: ByteBuffer
+    let key: SessionStorageKey
     let now: Int64
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(key)
-        bindings.append(now)
-        return bindings
-    }
+    func makeBindings() -> PostgresBindings { PostgresSessionParameters.load(key: key, now: now) }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
@@ -39,22 +34,11 @@ struct PostgresLoadTouchStatement: PostgresPreparedStatement {
     static var sql: String { PostgresSessionStatements.current.loadTouch.sql }
     static var bindingDataTypes: [PostgresDataType] { [.bytea, .int8, .int8, .int8, .int8, .int8, .int8, .int8] }
 
-    let key: ByteBuffer
+    let key: SessionStorageKey
     let now: Int64
     let touch: SessionLoadTouch
 
-    func makeBindings() -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 8)
-        bindings.append(key)
-        bindings.append(now)
-        bindings.append(touch.now)
-        bindings.append(min(touch.lastSeenThreshold, touch.permanentLastSeenThreshold))
-        bindings.append(touch.lastSeenThreshold)
-        bindings.append(touch.expiresAt)
-        bindings.append(touch.permanentExpiresAt)
-        bindings.append(touch.permanentLastSeenThreshold)
-        return bindings
-    }
+    func makeBindings() -> PostgresBindings { PostgresSessionParameters.loadTouch(key: key, now: now, touch: touch) }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
@@ -71,7 +55,7 @@ protocol PostgresWriteKind: Sendable {
 /// row comes back when the session was live and changed.
 ///
 /// ```swift
-/// let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: deadline, now: now, key: key)
+/// let bindings: PostgresBindings = PostgresSessionParameters.write(expiresAt: deadline, now: now, key: key)
 /// let changed = try await store.rows(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings), on: connection)
 /// ```
 struct PostgresWriteStatement<Kind: PostgresWriteKind>: PostgresPreparedStatement {
@@ -81,15 +65,6 @@ struct PostgresWriteStatement<Kind: PostgresWriteKind>: PostgresPreparedStatemen
     static var bindingDataTypes: [PostgresDataType] { Kind.bindingDataTypes }
 
     let bindings: PostgresBindings
-
-    /// `$1`, `$2` and `$3`, which every write has; append the kind's own after them.
-    static func bindings(expiresAt: Int64, now: Int64, key: ByteBuffer) -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: Kind.bindingDataTypes.count)
-        bindings.append(expiresAt)
-        bindings.append(now)
-        bindings.append(key)
-        return bindings
-    }
 
     func makeBindings() -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> Bool { true }

@@ -71,40 +71,23 @@ extension PostgresSessionStore {
         }
     }
 
-    /// `$1`-`$3` of every write: the new idle deadline, now, the key.
-    static func wireWriteBindings(expiresAt: Int64, now: Int64, key: SessionStorageKey) -> PostgresWireBindings {
-        var bindings = PostgresWireBindings()
-        bindings.append(expiresAt)
-        bindings.append(now)
-        bindings.append(bytes: key.bytes)
-        return bindings
-    }
-
-    /// `$4`-`$6` of a delta: the encoded delta, whether it changes the user, the new user ID.
-    static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresWireBindings) {
-        bindings.append(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 }))
-        bindings.append(set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey))
-        bindings.append(set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) })
-    }
-
     /// ``apply(_:to:expiresAt:)`` on SessionKit's own connections.
     func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64, on pool: PostgresWirePool) async throws -> Bool {
         let statements = wireStatements
-        var bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: clock(), key: key)
+        var bindings: PostgresWireBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: clock(), key: key)
         let statement: PostgresWireStatement
         switch delta {
         case .replaceAll(let values):
-            bindings.append(bytes: SessionRecordCoding.encode(values))
-            bindings.append(StoredSession.userID(from: values[StoredSession.userIDKey]))
+            PostgresSessionParameters.appendValues(values, to: &bindings)
             statement = statements.replaceAll
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             statement = statements.touch
         case .update(let set, let remove):
-            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
             statement = statements.update
         case .updateApplying(let set, let remove, let list):
             try SessionOperationWire.check(list)
-            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
             bindings.append(SessionOperationWire.encodedText(list))
             statement = statements.updateApplying
         }
@@ -113,18 +96,7 @@ extension PostgresSessionStore {
 
     /// ``create(_:_:)``'s statement; `true` when it created the session.
     func create(_ key: SessionStorageKey, _ session: StoredSession, on pool: PostgresWirePool) async throws -> Bool {
-        let deadline = min(session.expiresAt, session.absoluteExpiresAt)
-        var bindings = PostgresWireBindings(capacity: 256)
-        bindings.append(bytes: key.bytes)
-        bindings.append(bytes: SessionRecordCoding.encode(session.values))
-        bindings.append(session.userID)
-        bindings.append(session.createdAt)
-        bindings.append(session.lastSeenAt)
-        bindings.append(deadline)
-        bindings.append(session.absoluteExpiresAt)
-        bindings.append(session.userAgent)
-        bindings.append(session.ipAddress)
-        bindings.append(clock())
+        let bindings: PostgresWireBindings = PostgresSessionParameters.create(key: key, session: session, now: clock())
         return try await !run(wireStatements.create, bindings, key: key, on: pool).rows.isEmpty
     }
 }
@@ -139,20 +111,16 @@ extension PostgresSessionStore: SessionLoadedApplyingStore {
         guard let revision = loaded.revision, case .update(let set, let remove) = delta, let values = delta.applied(to: loaded.values) else {
             return try await apply(delta, to: key, expiresAt: expiresAt)
         }
-        let (now, encoded, userID) = (clock(), SessionRecordCoding.encode(values), StoredSession.userID(from: values[StoredSession.userIDKey]))
+        let now = clock()
         if let wirePool {
-            var bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: now, key: key)
-            bindings.append(bytes: encoded)
-            bindings.append(userID)
-            bindings.append(revision)
-            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            let bindings: PostgresWireBindings = PostgresSessionParameters.writeAtRevision(
+                expiresAt: expiresAt, now: now, key: key, values: values, revision: revision, set: set, remove: remove
+            )
             return try await !run(wireStatements.replaceAtRevision, bindings, key: key, on: wirePool).rows.isEmpty
         }
-        var bindings = PostgresWriteStatement<PostgresReplaceAtRevisionWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
-        bindings.append(ByteBuffer(bytes: encoded))
-        bindings.append(userID)
-        bindings.append(revision)
-        Self.appendDelta(set: set, remove: remove, to: &bindings)
+        let bindings: PostgresBindings = PostgresSessionParameters.writeAtRevision(
+            expiresAt: expiresAt, now: now, key: key, values: values, revision: revision, set: set, remove: remove
+        )
         return try await write(PostgresWriteStatement<PostgresReplaceAtRevisionWrite>(bindings: bindings))
     }
 }

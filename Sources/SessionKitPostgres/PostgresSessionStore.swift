@@ -213,13 +213,11 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     public func load(_ key: SessionStorageKey) async throws -> StoredSession? {
         if let wirePool {
-            var bindings = PostgresWireBindings(capacity: 48)
-            bindings.append(bytes: key.bytes)
-            bindings.append(clock())
+            let bindings: PostgresWireBindings = PostgresSessionParameters.load(key: key, now: clock())
             guard let row = try await run(wireStatements.load, bindings, key: key, on: wirePool).rows.first else { return nil }
             return try Self.storedSession(fromRow: row, touching: false).0
         }
-        let statement = PostgresLoadStatement(key: Self.bytes(key), now: clock())
+        let statement = PostgresLoadStatement(key: key, now: clock())
         return try await withConnection { connection in
             guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, revision)
                 = try await self.rows(statement, on: connection).first else { return nil }
@@ -259,15 +257,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch, on pool: PostgresWirePool) async throws -> SessionLoadTouch.Loaded? {
-        var bindings = PostgresWireBindings(capacity: 96)
-        bindings.append(bytes: key.bytes)
-        bindings.append(now)
-        bindings.append(touch.now)
-        bindings.append(min(touch.lastSeenThreshold, touch.permanentLastSeenThreshold))
-        bindings.append(touch.lastSeenThreshold)
-        bindings.append(touch.expiresAt)
-        bindings.append(touch.permanentExpiresAt)
-        bindings.append(touch.permanentLastSeenThreshold)
+        let bindings: PostgresWireBindings = PostgresSessionParameters.loadTouch(key: key, now: now, touch: touch)
         guard let row = try await run(wireStatements.loadTouch, bindings, key: key, on: pool).rows.first else { return nil }
         var (session, touchedDeadline) = try Self.storedSession(fromRow: row, touching: true)
         if let touchedDeadline {
@@ -280,7 +270,7 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     }
 
     private func loadTouching(_ key: SessionStorageKey, now: Int64, touch: SessionLoadTouch) async throws -> SessionLoadTouch.Loaded? {
-        let statement = PostgresLoadTouchStatement(key: Self.bytes(key), now: now, touch: touch)
+        let statement = PostgresLoadTouchStatement(key: key, now: now, touch: touch)
         return try await withConnection { connection -> SessionLoadTouch.Loaded? in
             guard let (data, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, userAgent, ipAddress, touchedDeadline, revision)
                 = try await self.rows(statement, on: connection).first else { return nil }
@@ -305,20 +295,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         if let wirePool {
             created = try await create(key, session, on: wirePool)
         } else {
-            let statement = statements.create
-            let deadline = min(session.expiresAt, session.absoluteExpiresAt)
-            var bindings = PostgresBindings(capacity: 10)
-            bindings.append(Self.bytes(key))
-            bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(session.values)))
-            bindings.append(session.userID)
-            bindings.append(session.createdAt)
-            bindings.append(session.lastSeenAt)
-            bindings.append(deadline)
-            bindings.append(session.absoluteExpiresAt)
-            bindings.append(session.userAgent)
-            bindings.append(session.ipAddress)
-            bindings.append(clock())
-            let (logger, query) = (logger, PostgresQuery(unsafeSQL: statement.sql, binds: bindings))
+            let bindings: PostgresBindings = PostgresSessionParameters.create(key: key, session: session, now: clock())
+            let (logger, query) = (logger, PostgresQuery(unsafeSQL: statements.create.sql, binds: bindings))
             created = try await withConnection { connection in try await Self.hasRows(try await connection.query(query, logger: logger)) }
         }
         if !created { throw SessionStoreError(.alreadyExists, "a live session already has the key \(key)") }
@@ -329,24 +307,23 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
         let now = clock()
         switch delta {
         case .replaceAll(let values):
-            var bindings = PostgresWriteStatement<PostgresReplaceWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
-            bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(values)))
-            bindings.append(StoredSession.userID(from: values[StoredSession.userIDKey]))
+            var bindings: PostgresBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: now, key: key)
+            PostgresSessionParameters.appendValues(values, to: &bindings)
             return try await write(PostgresWriteStatement<PostgresReplaceWrite>(bindings: bindings))
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             return try await touch(key, expiresAt: expiresAt)
         case .update(let set, let remove):
             // One statement: PostgreSQL merges the delta into the stored blob under the row's lock
             // (`sessionkit_apply_delta`), so concurrent applies to one session never retry.
-            var bindings = PostgresWriteStatement<PostgresUpdateWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
-            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            var bindings: PostgresBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: now, key: key)
+            PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
             return try await write(PostgresWriteStatement<PostgresUpdateWrite>(bindings: bindings))
         case .updateApplying(let set, let remove, let list):
             // The delta, then the operations on the values as the row holds them now, in one
             // statement under the row's lock: no concurrent request's operation is lost.
             try SessionOperationWire.check(list)
-            var bindings = PostgresWriteStatement<PostgresOperateWrite>.bindings(expiresAt: expiresAt, now: now, key: Self.bytes(key))
-            Self.appendDelta(set: set, remove: remove, to: &bindings)
+            var bindings: PostgresBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: now, key: key)
+            PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
             bindings.append(SessionOperationWire.encodedText(list))
             return try await write(PostgresWriteStatement<PostgresOperateWrite>(bindings: bindings))
         }
@@ -354,18 +331,11 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     public func touch(_ key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
         if let wirePool {
-            let bindings = Self.wireWriteBindings(expiresAt: expiresAt, now: clock(), key: key)
+            let bindings: PostgresWireBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: clock(), key: key)
             return try await !run(wireStatements.touch, bindings, key: key, on: wirePool).rows.isEmpty
         }
-        let bindings = PostgresWriteStatement<PostgresTouchWrite>.bindings(expiresAt: expiresAt, now: clock(), key: Self.bytes(key))
+        let bindings: PostgresBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: clock(), key: key)
         return try await write(PostgresWriteStatement<PostgresTouchWrite>(bindings: bindings))
-    }
-
-    /// `$4`-`$6` of a delta: the encoded delta, whether it changes the user, the new user ID.
-    static func appendDelta(set: [String: SessionValue], remove: Set<String>, to bindings: inout PostgresBindings) {
-        bindings.append(ByteBuffer(bytes: SessionRecordCoding.encode(set, trailer: remove.map { $0 })))
-        bindings.append(set[StoredSession.userIDKey] != nil || remove.contains(StoredSession.userIDKey))
-        bindings.append(set[StoredSession.userIDKey].flatMap { StoredSession.userID(from: $0) })
     }
 
     /// Runs a write; `true` when it changed a live session.
@@ -375,14 +345,10 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
 
     public func delete(_ key: SessionStorageKey) async throws {
         if let wirePool {
-            var bindings = PostgresWireBindings(capacity: 40)
-            bindings.append(bytes: key.bytes)
-            _ = try await run(wireStatements.delete, bindings, key: key, on: wirePool)
+            _ = try await run(wireStatements.delete, PostgresSessionParameters.delete(key: key), key: key, on: wirePool)
             return
         }
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(Self.bytes(key))
-        let (logger, query) = (logger, PostgresQuery(unsafeSQL: statements.delete.sql, binds: bindings))
+        let (logger, query) = (logger, PostgresQuery(unsafeSQL: statements.delete.sql, binds: PostgresSessionParameters.delete(key: key)))
         _ = try await withConnection { connection in try await Self.hasRows(try await connection.query(query, logger: logger)) }
     }
 
