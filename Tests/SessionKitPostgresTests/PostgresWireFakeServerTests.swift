@@ -51,7 +51,7 @@ struct PostgresWireFakeServerTests {
         #expect(error.message.contains("did not complete the start-up within 300 ms"), "unclear: \(error.message)")
         #expect(error.message.contains("127.0.0.1:\(server.port)"), "names no server: \(error.message)")
         #expect(elapsed >= .milliseconds(250), "failed before its timeout: \(elapsed)")
-        #expect(elapsed < TestTimeScale.limit(.seconds(5)), "took \(elapsed) for a 300 ms timeout")
+        #expect(elapsed < TestTimeScale.limit(.seconds(10)), "took \(elapsed) for a 300 ms timeout")
         #expect(server.acceptedCount == 1)
     }
 
@@ -81,7 +81,7 @@ struct PostgresWireFakeServerTests {
         #expect(error?.kind == .timeout, "\(String(describing: error?.kind)): \(error?.message ?? "")")
         #expect(error?.message.contains("did not answer within 300 ms") == true, "unclear: \(error?.message ?? "")")
         #expect(elapsed >= .milliseconds(250), "timed out before its timeout: \(elapsed)")
-        #expect(elapsed < TestTimeScale.limit(.seconds(3)), "took \(elapsed) for a 300 ms timeout")
+        #expect(elapsed < TestTimeScale.limit(.seconds(10)), "took \(elapsed) for a 300 ms timeout")
         // Given up by the time its statement fails, so a pool never hands it out again.
         #expect(!connection.isActive, "the connection is still active after a reply timeout")
         // The next statement is not sent (safe to send elsewhere).
@@ -140,7 +140,7 @@ struct PostgresWireFakeServerTests {
         let tls: PostgresWireConnection.Options.TLS = sslmode == "disable" ? .disable : .prefer(try Self.clientTLS())
         let start = ContinuousClock.now
         let error = try #require(await Self.connectError(server.options(tls: tls, connectTimeout: .seconds(20))))
-        #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(5)), "must fail on the answer, not on the connect timeout")
+        #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(15)), "must fail on the answer, not on the connect timeout")
         #expect(error.kind == .protocolError || error.kind == .connectFailed, "\(error.kind): \(error.message)")
         #expect(error.message.contains("is it a PostgreSQL server?"), "unclear: \(error.message)")
     }
@@ -156,7 +156,7 @@ struct PostgresWireFakeServerTests {
         let tls: PostgresWireConnection.Options.TLS = sslmode == "prefer" ? .prefer(context) : .require(context)
         let start = ContinuousClock.now
         let error = try #require(await Self.connectError(server.options(tls: tls, connectTimeout: .seconds(20))))
-        #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(5)), "must fail on the answer, not on the connect timeout")
+        #expect(ContinuousClock.now - start < TestTimeScale.limit(.seconds(15)), "must fail on the answer, not on the connect timeout")
         #expect(error.kind == .tlsFailed, "\(error.kind): \(error.message)")
         #expect(error.message.contains("CVE-2021-23222"), "unclear: \(error.message)")
     }
