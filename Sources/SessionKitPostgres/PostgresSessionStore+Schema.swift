@@ -79,12 +79,9 @@ extension PostgresSessionStore {
         }
     }
 
-    /// `sessionkit_apply_delta(stored, delta)`: the stored values' blob with a delta merged in, inside
-    /// PostgreSQL, so that `apply` is one `UPDATE` (one round trip, atomic under the row's lock) as
-    /// in the SQLite store. Both blobs are ``SessionRecordCoding``'s: the delta holds the values to
-    /// set and, in its trailer, the keys to remove. Entries that stay are copied as they are, then
-    /// the new ones follow, then the stored trailer, exactly as `SessionRecordCoding.applying` does;
-    /// a malformed blob raises SQLSTATE XX001 (`data_corrupted`).
+    /// The functions `apply` and the touching load call: `sessionkit_apply_delta` (see
+    /// ``PostgresMergeFunction``), the per-key operations, the permanence test, the touch, and the
+    /// varint helpers the last three use.
     static func applyDeltaFunctions(_ tables: Tables) -> [String] {
         let malformed = "RAISE EXCEPTION 'sessionkit: malformed session record' USING ERRCODE = 'data_corrupted'"
         return [
@@ -154,71 +151,7 @@ extension PostgresSessionStore {
             END
             $body$
             """,
-            """
-            CREATE OR REPLACE FUNCTION \(tables.applyDelta)(stored bytea, delta bytea) RETURNS bytea
-            LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $body$
-            DECLARE
-                v record;
-                e record;
-                s record;
-                pos integer;
-                entries bigint;
-                set_keys bytea[] := '{}';
-                set_entries bytea := '\\x'::bytea;
-                set_count bigint := 0;
-                removed bytea[] := '{}';
-                kept bytea := '\\x'::bytea;
-                kept_count bigint := 0;
-                trailer_start integer;
-            BEGIN
-                IF length(delta) < 1 OR get_byte(delta, 0) <> 1 OR length(stored) < 1 OR get_byte(stored, 0) <> 1 THEN
-                    \(malformed);
-                END IF;
-                -- The delta's values (copied whole), then in its trailer the keys to remove.
-                v := \(tables.readVarint)(delta, 1); entries := v.value; pos := v.next;
-                IF entries > length(delta) THEN \(malformed); END IF;
-                FOR i IN 1..entries LOOP
-                    e := \(tables.readEntry)(delta, pos);
-                    set_keys := set_keys || e.key;
-                    set_entries := set_entries || substring(delta FROM pos + 1 FOR e.next - pos);
-                    set_count := set_count + 1;
-                    pos := e.next;
-                END LOOP;
-                IF pos < length(delta) THEN
-                    v := \(tables.readVarint)(delta, pos); entries := v.value; pos := v.next;
-                    IF entries > length(delta) THEN \(malformed); END IF;
-                    FOR i IN 1..entries LOOP
-                        s := \(tables.readString)(delta, pos);
-                        IF s.value IS NOT NULL THEN removed := removed || s.value; END IF;
-                        pos := s.next;
-                    END LOOP;
-                END IF;
-                -- The stored values: those neither set nor removed are kept as they are.
-                v := \(tables.readVarint)(stored, 1); entries := v.value; pos := v.next;
-                IF entries > length(stored) THEN \(malformed); END IF;
-                FOR i IN 1..entries LOOP
-                    e := \(tables.readEntry)(stored, pos);
-                    IF NOT (e.key = ANY(set_keys) OR e.key = ANY(removed)) THEN
-                        kept := kept || substring(stored FROM pos + 1 FOR e.next - pos);
-                        kept_count := kept_count + 1;
-                    END IF;
-                    pos := e.next;
-                END LOOP;
-                -- The trailer is kept as it is, but checked.
-                trailer_start := pos;
-                IF pos < length(stored) THEN
-                    v := \(tables.readVarint)(stored, pos); entries := v.value; pos := v.next;
-                    IF entries > length(stored) THEN \(malformed); END IF;
-                    FOR i IN 1..entries LOOP
-                        s := \(tables.readString)(stored, pos);
-                        pos := s.next;
-                    END LOOP;
-                END IF;
-                RETURN '\\x01'::bytea || \(tables.varint)(kept_count + set_count) || kept || set_entries
-                    || substring(stored FROM trailer_start + 1);
-            END
-            $body$
-            """,
+            PostgresMergeFunction.applyDelta(tables, malformed: malformed),
             applyOperationsFunction(tables, malformed: malformed),
             isPermanentFunction(tables, malformed: malformed),
             touchIfDueFunction(tables),
