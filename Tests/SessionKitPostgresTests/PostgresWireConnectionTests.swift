@@ -121,10 +121,12 @@ struct PostgresWireConnectionTests {
             defer { connection.close() }
             let count = PostgresWireStatement(name: "sessionkit_wire_test_late", sql: "SELECT count(*) FROM \(schema).later", parameterTypes: [])
             // In this order on the wire: A (with its Parse, which fails), a slow statement, B
-            // (without a Parse: the connection believes A's is coming).
-            let a = connection.run(count, .init())
-            let slow = connection.run(WireTest.sql("SELECT pg_sleep(1)"), .init())
-            let b = connection.run(count, .init())
+            // (without a Parse: the connection believes A's is coming). All three in one turn of
+            // the event loop, so A's failure cannot arrive before B is written (under load it did,
+            // and B, parsed again, succeeded once the table was there).
+            let (a, slow, b) = try await connection.channel.eventLoop.submit {
+                (connection.run(count, .init()), connection.run(WireTest.sql("SELECT pg_sleep(1)"), .init()), connection.run(count, .init()))
+            }.get()
             let errorA = await #expect(throws: PostgresWireError.self) { _ = try await a.get() }
             #expect(errorA?.sqlState == "42P01", "\(errorA?.message ?? "")")
             // While the server sleeps: the table appears, and C (with a Parse again) is sent
