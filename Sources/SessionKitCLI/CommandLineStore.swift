@@ -77,7 +77,7 @@ struct CommandLineStore {
         }
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
             switch store.kind {
-            case .postgres(let postgres): group.addTask { await postgres.client.run() }
+            case .postgres(let postgres): group.addTask { await PostgresClientRunner.run(postgres.client, grace: .seconds(5), logger: logger) }
             case .redis, .sqlite: break
             }
             defer {

@@ -180,12 +180,16 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     /// migrates, then removes expired sessions every
     /// ``PostgresSessionStoreConfiguration/cleanupInterval`` until graceful shutdown or
     /// cancellation. Throws when the migration fails. Call it once.
+    ///
+    /// It returns within ``PostgresSessionStoreConfiguration/connectionTimeout`` of shutdown even
+    /// when postgres-nio's client does not stop (a keep-alive it sent as it closed that connection
+    /// can keep its `run()` waiting forever); it then logs a warning and leaves the client behind.
     public func run() async throws {
         defer { wirePool?.close() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             if configuration.runsClient {
                 let client = self.client
-                group.addTask { await client.run() }
+                group.addTask { await PostgresClientRunner.run(client, grace: self.configuration.connectionTimeout, logger: self.logger) }
             }
             group.addTask {
                 try await self.migrate()

@@ -22,8 +22,11 @@ struct PostgresConnectionURLServerTests {
     @Test(arguments: SessionStoreContract.allChecks)
     func contractOverTLSWithSSLModeRequire(_ check: SessionStoreContractCheck) async throws {
         try await PostgresURLTestDatabase.with(try PostgresURLTestDatabase.parsed("sslmode=require")) { database in
+            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) asks whether TLS is used")
             #expect(try await database.usesTLS(), "sslmode=require must connect with TLS")
+            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) runs")
             try await check.run { clock in database.makeStore(clock: clock) }
+            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) ran")
         }
     }
 
@@ -69,7 +72,7 @@ struct PostgresConnectionURLServerTests {
             url: url, configuration: .init(connectionTimeout: .seconds(1), runsClient: false), logger: PostgresURLTestDatabase.quiet
         )
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await store.client.run() }
+            group.addTask { await PostgresClientRunner.run(store.client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
             defer { group.cancelAll() }
             let start = ContinuousClock.now
             let storeError = await #expect(throws: SessionStoreError.self) { _ = try await store.load(SessionID().storageKey) }

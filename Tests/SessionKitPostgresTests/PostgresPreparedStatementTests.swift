@@ -40,7 +40,7 @@ struct PostgresPreparedStatementTests {
         configuration.options.maximumConnections = 1
         let client = PostgresClient(configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await PostgresClientRunner.run(client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
             let schema = "sessionkit_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             defer { group.cancelAll() }
             // Patient (a hang detector, as the shared test stores): the client's one connection is

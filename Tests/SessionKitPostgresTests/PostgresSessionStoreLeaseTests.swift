@@ -27,7 +27,7 @@ struct PostgresSessionStoreLeaseTests {
             configuration.options.maximumConnections = 1
             let client = PostgresClient(configuration: configuration)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
+                group.addTask { await PostgresClientRunner.run(client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
                 defer { group.cancelAll() }
                 let schema = database.makeSchema()
                 let stores = Stores(

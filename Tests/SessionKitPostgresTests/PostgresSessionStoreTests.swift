@@ -160,7 +160,7 @@ struct PostgresSessionStoreTests {
             let schema = database.makeSchema()
             let otherClient = PostgresTestDatabase.makeClient()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await otherClient.run() }
+                group.addTask { await PostgresClientRunner.run(otherClient, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
                 defer { group.cancelAll() }
                 let a = database.makeStore(schema: schema)
                 let b = PostgresSessionStore(client: otherClient, configuration: .init(schema: schema, connectionTimeout: TestTimeScale.limit(.seconds(30)), runsClient: false))   // patient: a hang detector under the parallel suite

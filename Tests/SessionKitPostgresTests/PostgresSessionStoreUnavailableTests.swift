@@ -25,7 +25,7 @@ struct PostgresSessionStoreUnavailableTests {
             tls: .disable, configuration: .init(connectionTimeout: .milliseconds(500), runsClient: false), logger: Self.quiet
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
-            if runClient { group.addTask { await store.client.run() } }
+            if runClient { group.addTask { await PostgresClientRunner.run(store.client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) } }
             defer { group.cancelAll() }
             try await body(store)
         }

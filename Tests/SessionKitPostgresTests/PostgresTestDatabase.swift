@@ -54,7 +54,7 @@ final class PostgresTestDatabase: Sendable {
     static func with(_ body: (PostgresTestDatabase) async throws -> Void) async throws {
         let database = PostgresTestDatabase(client: makeClient())
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await PostgresClientRunner.run(database.client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
             var failure: (any Error)?
             do {
                 try await body(database)

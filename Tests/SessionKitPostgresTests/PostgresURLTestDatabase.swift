@@ -26,10 +26,11 @@ final class PostgresURLTestDatabase: Sendable {
         `eval "$(scripts/postgres-server start)"` and export both
         """
 
-    /// The pool logs every failed connection attempt; some tests expect them.
+    /// The pool logs every failed connection attempt; some tests expect them. To see what the
+    /// clients do, set `SESSIONKIT_TEST_POSTGRES_LOG` to a level (`debug`, `trace`).
     static let quiet: Logger = {
         var logger = Logger(label: "SessionKit.PostgresConnectionURL.test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["SESSIONKIT_TEST_POSTGRES_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }()
 
@@ -63,19 +64,30 @@ final class PostgresURLTestDatabase: Sendable {
         var url = url
         url.poolSize = 4
         let configuration = try url.makeClientConfiguration()
+        let trace = UUID().uuidString.prefix(8)
+        let logger = {
+            var logger = logger
+            logger[metadataKey: "test_database"] = "\(trace)"
+            return logger
+        }()
         let database = PostgresURLTestDatabase(client: PostgresClient(configuration: configuration, backgroundLogger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await PostgresClientRunner.run(database.client, grace: TestTimeScale.limit(.seconds(10)), logger: logger) }
             var failure: (any Error)?
+            logger.debug("test database \(trace): body starts")
             do {
                 try await body(database)
             } catch {
                 failure = error
             }
+            logger.debug("test database \(trace): body ended, dropping \(database.schemas.withLock({ $0 }))")
             for schema in database.schemas.withLock({ $0 }) {
                 _ = try? await database.client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE")
             }
+            logger.debug("test database \(trace): dropped")
             group.cancelAll()
+            try await group.waitForAll()
+            logger.debug("test database \(trace): client stopped")
             if let failure { throw failure }
         }
     }

@@ -236,7 +236,7 @@ struct PostgresWireConnectionTests {
         let wirePool = try #require(store.wirePool)
         #expect(wirePool.size == 3)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.client.run() }
+            group.addTask { await PostgresClientRunner.run(store.client, grace: TestTimeScale.limit(.seconds(10)), logger: Logger(label: "test")) }
             defer { group.cancelAll() }
             do {
                 let key = SessionID().storageKey
