@@ -83,8 +83,14 @@ extension PostgresSessionStore {
         case .update(let set, let remove) where set.isEmpty && remove.isEmpty:
             statement = statements.touch
         case .update(let set, let remove):
-            PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
-            statement = statements.update
+            let delta = bindings
+            return try await writeCoalescer.write(key, set: set, remove: remove, expiresAt: expiresAt) {
+                var bindings = delta
+                PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
+                return try await !self.run(statements.update, bindings, key: key, on: pool).rows.isEmpty
+            } batch: { set, remove, expiresAt in
+                try await self.applyBatch(set: set, remove: remove, expiresAt: expiresAt, to: key, on: pool)
+            }
         case .updateApplying(let set, let remove, let list):
             try SessionOperationWire.check(list)
             PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
@@ -92,6 +98,14 @@ extension PostgresSessionStore {
             statement = statements.updateApplying
         }
         return try await !run(statement, bindings, key: key, on: pool).rows.isEmpty
+    }
+
+    /// A batch of writes to one session (``SessionWriteCoalescer``): the merged delta merged into
+    /// the row by PostgreSQL (`update`), so it holds whatever the row holds then.
+    func applyBatch(set: [String: SessionValue], remove: Set<String>, expiresAt: Int64, to key: SessionStorageKey, on pool: PostgresWirePool) async throws -> Bool {
+        var bindings: PostgresWireBindings = PostgresSessionParameters.write(expiresAt: expiresAt, now: clock(), key: key)
+        PostgresSessionParameters.appendDelta(set: set, remove: remove, to: &bindings)
+        return try await !run(wireStatements.update, bindings, key: key, on: pool).rows.isEmpty
     }
 
     /// ``create(_:_:)``'s statement; `true` when it created the session.
@@ -113,10 +127,14 @@ extension PostgresSessionStore: SessionLoadedApplyingStore {
         }
         let now = clock()
         if let wirePool {
-            let bindings: PostgresWireBindings = PostgresSessionParameters.writeAtRevision(
-                expiresAt: expiresAt, now: now, key: key, values: values, revision: revision, set: set, remove: remove
-            )
-            return try await !run(wireStatements.replaceAtRevision, bindings, key: key, on: wirePool).rows.isEmpty
+            return try await writeCoalescer.write(key, set: set, remove: remove, expiresAt: expiresAt) {
+                let bindings: PostgresWireBindings = PostgresSessionParameters.writeAtRevision(
+                    expiresAt: expiresAt, now: now, key: key, values: values, revision: revision, set: set, remove: remove
+                )
+                return try await !self.run(self.wireStatements.replaceAtRevision, bindings, key: key, on: wirePool).rows.isEmpty
+            } batch: { set, remove, expiresAt in
+                try await self.applyBatch(set: set, remove: remove, expiresAt: expiresAt, to: key, on: wirePool)
+            }
         }
         let bindings: PostgresBindings = PostgresSessionParameters.writeAtRevision(
             expiresAt: expiresAt, now: now, key: key, values: values, revision: revision, set: set, remove: remove

@@ -69,6 +69,8 @@ public final class PostgresSessionStore: SessionUserIndex, Service {
     let wirePool: PostgresWirePool?
     /// The request path's statements as ``wirePool`` runs them.
     let wireStatements: PostgresWireStatements
+    /// Concurrent writes to one session sent as one statement, on ``wirePool``.
+    let writeCoalescer = SessionWriteCoalescer()
 
     /// A store on `client`: every statement runs on it. The store's ``run()`` runs the client unless
     /// ``PostgresSessionStoreConfiguration/runsClient`` is `false`. A store made from a URL

@@ -72,6 +72,8 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     private let scriptDigests = Mutex<[Int: String]>([:])
     /// What every key starts with: the prefix, or in a cluster the prefix as a hash tag, `{prefix}`.
     private let prefix: String
+    /// Concurrent writes to one session sent as one `EVAL`.
+    package let writeCoalescer = SessionWriteCoalescer()
 
     private enum Backend: Sendable {
         case server(RedisConnectionPool)
@@ -229,6 +231,19 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     }
 
     public func apply(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
+        // Writes to one session while another is on its way go as one batch behind it.
+        if case .update(let set, let remove) = delta {
+            return try await writeCoalescer.write(key, set: set, remove: remove, expiresAt: expiresAt) {
+                try await self.send(delta, to: key, expiresAt: expiresAt)
+            } batch: { set, remove, expiresAt in
+                try await self.send(.update(set: set, remove: remove), to: key, expiresAt: expiresAt)
+            }
+        }
+        return try await send(delta, to: key, expiresAt: expiresAt)
+    }
+
+    /// ``apply(_:to:expiresAt:)``'s `EVAL`.
+    private func send(_ delta: SessionDelta, to key: SessionStorageKey, expiresAt: Int64) async throws -> Bool {
         var user: String?
         switch delta {
         case .replaceAll(let values): user = StoredSession.userID(from: values[StoredSession.userIDKey])

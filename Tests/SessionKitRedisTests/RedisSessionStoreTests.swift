@@ -37,6 +37,34 @@ struct RedisSessionStoreTests {
         }
     }
 
+    /// 200 concurrent writes to one session, each setting a key of its own, and one removal:
+    /// everything is there, and writes went in batches (``SessionWriteCoalescer``).
+    @Test func concurrentWritesToOneSessionGoInBatchesAndLoseNothing() async throws {
+        try await RedisTestStores.with { stores in
+            let store = try stores.make()
+            let key = SessionID().storageKey
+            let now = SessionClock.system()
+            try await store.create(key, Self.session(now, user: "bob"))
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let delta = index == 100
+                            ? SessionDelta.update(set: [:], remove: ["n"])
+                            : SessionDelta.update(set: ["k\(index)": Self.json("\(index)")], remove: [])
+                        return try await store.apply(delta, to: key, expiresAt: now + 1800)
+                    }
+                }
+                for try await applied in group { #expect(applied) }
+            }
+            let values = try #require(try await store.load(key)).values
+            #expect(values.count == 200)   // 199 keys and the user
+            #expect(values["n"] == nil && values["k0"] == Self.json("0") && values["k199"] == Self.json("199"))
+            #expect(try await store.sessions(ofUser: "bob").map(\.key) == [key])
+            let counts = store.writeCoalescer.counts
+            #expect(counts.batches > 0 && counts.writes > counts.batches, "no write waited in a batch: \(counts)")
+        }
+    }
+
     @Test func twoStoresShareSessions() async throws {
         // As two app instances would: separate connections, one server, concurrent writes.
         try await RedisTestStores.with { stores in
