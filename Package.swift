@@ -51,7 +51,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "SessionKitTesting",
-        dependencies: ["SessionKit"],
+        dependencies: ["SessionKit", .product(name: "Logging", package: "swift-log")],
         swiftSettings: swiftSettings
     ),
     .testTarget(

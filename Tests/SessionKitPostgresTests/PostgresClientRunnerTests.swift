@@ -9,21 +9,6 @@ import Testing
 /// the body will not stop (as postgres-nio's pool sometimes does), saying so in the log.
 @Suite("PostgresClientRunner")
 struct PostgresClientRunnerTests {
-    /// Records the messages logged at warning or above.
-    final class Warnings: LogHandler, @unchecked Sendable {
-        let messages = Mutex<[String]>([])
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .warning
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let message = "\(event.message)"
-            messages.withLock { $0.append(message) }
-        }
-    }
-
     @Test func aRaisedFlagEndsEveryWaitAndLaterOnesAtOnce() async {
         let flag = RaisedOnce()
         await withTaskGroup(of: Void.self) { group in
@@ -78,8 +63,8 @@ struct PostgresClientRunnerTests {
     /// The case postgres-nio's pool can fall into: a `run()` that never returns. The runner gives
     /// up after its grace, logs it, and returns.
     @Test func aBodyThatNeverStopsIsLeftAfterTheGrace() async {
-        let warnings = Warnings()
-        let logger = Logger(label: "test") { _ in warnings }
+        let log = CountingLogHandler.Box()
+        let logger = Logger(label: "test") { _ in CountingLogHandler(box: log) }
         let never = RaisedOnce()   // never raised; its wait ignores cancellation only in this body
         let run = Task {
             await PostgresClientRunner.run(grace: .milliseconds(200), logger: logger) {
@@ -93,7 +78,7 @@ struct PostgresClientRunnerTests {
         let waited = ContinuousClock.now - start
         #expect(waited >= .milliseconds(200))
         #expect(waited < TestTimeScale.limit(.seconds(10)))
-        #expect(warnings.messages.withLock { $0 }.contains { $0.contains("did not stop within") })
+        #expect(log.messages.contains { $0.hasPrefix("warning") && $0.contains("did not stop within") })
         never.raise()   // let the body's task end
     }
 }

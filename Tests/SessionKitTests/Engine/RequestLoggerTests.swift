@@ -1,4 +1,5 @@
 import Logging
+import SessionKitTesting
 import Testing
 @testable import SessionKit
 
