@@ -22,11 +22,8 @@ struct PostgresConnectionURLServerTests {
     @Test(arguments: SessionStoreContract.allChecks)
     func contractOverTLSWithSSLModeRequire(_ check: SessionStoreContractCheck) async throws {
         try await PostgresURLTestDatabase.with(try PostgresURLTestDatabase.parsed("sslmode=require")) { database in
-            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) asks whether TLS is used")
             #expect(try await database.usesTLS(), "sslmode=require must connect with TLS")
-            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) runs")
             try await check.run { clock in database.makeStore(clock: clock) }
-            PostgresURLTestDatabase.quiet.debug("contract over TLS: \(check) ran")
         }
     }
 
