@@ -41,6 +41,13 @@ enum PostgresMergeFunction {
                     IF pos + n > \(size) THEN \(malformed); END IF;
             """
         }
+        /// Reads a count of entries into `entries`, checked against `size` (each takes a byte at least).
+        func count(_ data: String, _ size: String) -> String {
+            """
+            \(varint(data, size, into: "entries"))
+                    IF entries > \(size) THEN \(malformed); END IF;
+            """
+        }
         /// Reads the trailer's string at `pos` (0: none; n: n - 1 bytes), checked against `size`.
         func trailerString(_ data: String, _ size: String) -> String {
             """
@@ -74,8 +81,7 @@ enum PostgresMergeFunction {
                 END IF;
                 -- The delta's values (copied whole), then in its trailer the keys to remove.
                 pos := 1;
-                \(varint("delta", "delta_size", into: "entries"))
-                IF entries > delta_size THEN \(malformed); END IF;
+                \(count("delta", "delta_size"))
                 set_count := entries;
                 set_start := pos;
                 FOR i IN 1..entries LOOP
@@ -87,8 +93,7 @@ enum PostgresMergeFunction {
                 END LOOP;
                 trailer_start := pos;
                 IF pos < delta_size THEN
-                    \(varint("delta", "delta_size", into: "entries"))
-                    IF entries > delta_size THEN \(malformed); END IF;
+                    \(count("delta", "delta_size"))
                     FOR i IN 1..entries LOOP
                         \(trailerString("delta", "delta_size"))
                         IF n > 0 THEN
@@ -99,8 +104,7 @@ enum PostgresMergeFunction {
                 END IF;
                 -- The stored values: those neither set nor removed are kept as they are.
                 pos := 1;
-                \(varint("stored", "stored_size", into: "entries"))
-                IF entries > stored_size THEN \(malformed); END IF;
+                \(count("stored", "stored_size"))
                 FOR i IN 1..entries LOOP
                     start := pos;
                     \(field("stored", "stored_size"))
@@ -116,8 +120,7 @@ enum PostgresMergeFunction {
                 -- The trailer is kept as it is, but checked.
                 start := pos;
                 IF pos < stored_size THEN
-                    \(varint("stored", "stored_size", into: "entries"))
-                    IF entries > stored_size THEN \(malformed); END IF;
+                    \(count("stored", "stored_size"))
                     FOR i IN 1..entries LOOP
                         \(trailerString("stored", "stored_size"))
                         IF n > 0 THEN pos := pos + n - 1; END IF;
