@@ -1,4 +1,5 @@
 import CoreMetrics
+import Synchronization
 import Tracing
 
 /// The engine's metrics, made once when the engine is (see ``SessionObservability`` for the
@@ -7,6 +8,32 @@ final class SessionInstruments: Sendable {
     /// A ``SessionStore`` operation, as the `operation` dimension and span names spell it.
     enum StoreOperation: String, Sendable, CaseIterable {
         case load, create, apply, touch, delete, rename, revoke
+
+        /// Where the operation's timer is in ``SessionInstruments/timers``.
+        var index: Int {
+            switch self {
+            case .load: 0
+            case .create: 1
+            case .apply: 2
+            case .touch: 3
+            case .delete: 4
+            case .rename: 5
+            case .revoke: 6
+            }
+        }
+
+        /// The span's name, `sessionkit.store.<operation>` (a constant: no string is built a request).
+        var spanName: String {
+            switch self {
+            case .load: "sessionkit.store.load"
+            case .create: "sessionkit.store.create"
+            case .apply: "sessionkit.store.apply"
+            case .touch: "sessionkit.store.touch"
+            case .delete: "sessionkit.store.delete"
+            case .rename: "sessionkit.store.rename"
+            case .revoke: "sessionkit.store.revoke"
+            }
+        }
     }
 
     let factory: any MetricsFactory
@@ -23,7 +50,13 @@ final class SessionInstruments: Sendable {
     let revoked: Counter
     let keyRotationReissues: Counter
     private let rejected: [String: Counter]
-    private let timers: [StoreOperation: Timer]
+    /// Each operation's timer, at its ``StoreOperation/index`` (none for cookie sessions).
+    private let timers: [Timer?]
+    /// The process-wide tracer, looked up at the first store operation when none was given
+    /// (`InstrumentationSystem.tracer` searches the bootstrapped instruments with dynamic casts,
+    /// about 2,000 instructions, on every call), and whether it is the no-op one, whose spans are
+    /// then skipped.
+    private let systemTracer = Mutex<(tracer: any Tracer, isNoOp: Bool)?>(nil)
 
     /// Reasons a cookie is passed over, beyond the codecs' ``SessionRejection``s: a session ID cookie
     /// of the wrong shape or signature, and one the store does not know.
@@ -49,10 +82,10 @@ final class SessionInstruments: Sendable {
             rejected[reason] = Counter(label: "sessionkit_cookies_rejected", dimensions: [("storage", storage), ("reason", reason)], factory: factory)
         }
         self.rejected = rejected
-        var timers: [StoreOperation: Timer] = [:]
+        var timers: [Timer?] = Array(repeating: nil, count: StoreOperation.allCases.count)
         if let kind {
             for operation in StoreOperation.allCases {
-                timers[operation] = Timer(label: "sessionkit_store_operation_duration", dimensions: [("store", kind), ("operation", operation.rawValue)], factory: factory)
+                timers[operation.index] = Timer(label: "sessionkit_store_operation_duration", dimensions: [("store", kind), ("operation", operation.rawValue)], factory: factory)
             }
         }
         self.timers = timers
@@ -68,15 +101,34 @@ final class SessionInstruments: Sendable {
     /// `sessionkit.store`), timing it and counting its error, if any.
     func measure<T>(_ operation: StoreOperation, _ body: () async throws -> T) async throws -> T {
         let kind = storeKind ?? "unknown"
-        let tracer: any Tracer = self.tracer ?? InstrumentationSystem.tracer
-        let span = Self.startSpan(tracer, name: "sessionkit.store.\(operation.rawValue)")
-        span.attributes["sessionkit.store"] = kind
-        span.attributes["sessionkit.store.operation"] = operation.rawValue
         let start = ContinuousClock.now
+        let tracer: any Tracer
+        if let given = self.tracer {
+            tracer = given
+        } else {
+            let system = self.system()
+            guard !system.isNoOp else {
+                // No tracer bootstrapped: time the operation, count its error, and make no span.
+                defer { record(operation, since: start) }
+                do {
+                    return try await body()
+                } catch {
+                    _ = countError(error, operation: operation, kind: kind)
+                    throw error
+                }
+            }
+            tracer = system.tracer
+        }
+        let span = Self.startSpan(tracer, name: operation.spanName)
+        // A span nobody records (the default tracer's) takes no attributes: setting one through
+        // `attributes` still builds a dictionary (hashing and an allocation) only to drop it.
+        let recording = span.isRecording
+        if recording {
+            span.attributes["sessionkit.store"] = kind
+            span.attributes["sessionkit.store.operation"] = operation.rawValue
+        }
         defer {
-            let elapsed = ContinuousClock.now - start
-            let (seconds, attoseconds) = elapsed.components
-            timers[operation]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            record(operation, since: start)
             span.end()
         }
         do {
@@ -84,9 +136,27 @@ final class SessionInstruments: Sendable {
         } catch {
             // Only the error's code: a store's message may name a storage key.
             let code = countError(error, operation: operation, kind: kind)
-            span.attributes["sessionkit.store.error"] = code
+            if recording { span.attributes["sessionkit.store.error"] = code }
             span.setStatus(SpanStatus(code: .error, message: code))
             throw error
+        }
+    }
+
+    /// Records an operation's duration in its timer.
+    private func record(_ operation: StoreOperation, since start: ContinuousClock.Instant) {
+        guard let timer = timers[operation.index] else { return }
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// `InstrumentationSystem.tracer`, looked up once (it is bootstrapped once, before serving).
+    private func system() -> (tracer: any Tracer, isNoOp: Bool) {
+        systemTracer.withLock { found in
+            if let found { return found }
+            let tracer = InstrumentationSystem.tracer
+            let system = (tracer: tracer, isNoOp: tracer is NoOpTracer)
+            found = system
+            return system
         }
     }
 

@@ -38,7 +38,9 @@ public struct SessionObservability: Sendable {
     /// The factory metrics are made with; `nil` uses `MetricsSystem.factory`, read when the engine
     /// is made.
     public var metricsFactory: (any MetricsFactory)?
-    /// The tracer store spans go to; `nil` uses `InstrumentationSystem.tracer`.
+    /// The tracer store spans go to; `nil` uses `InstrumentationSystem.tracer`, read at the
+    /// engine's first store operation (bootstrap it before serving). With no tracer bootstrapped
+    /// (the no-op one), the engine makes no spans at all.
     public var tracer: (any Tracer)?
     /// The `store` dimension and span attribute; `nil` derives it from the store's type
     /// (``storeKind(of:)``).
