@@ -28,22 +28,26 @@ struct PostgresWireBindings: Sendable {
 
     /// A `bytea`.
     mutating func append<Bytes: Collection<UInt8>>(bytes: Bytes) {
-        values.writeInteger(Int32(bytes.count))
+        writeLength(Int32(bytes.count))
         values.writeBytes(bytes)
         count += 1
     }
 
     /// An `int8`.
     mutating func append(_ value: Int64) {
-        values.writeInteger(Int32(8))
-        values.writeInteger(value)
+        values.writePostgresWireFields(count: 12) { bytes in
+            bytes.storeBytes(of: Int32(8).bigEndian, toByteOffset: 0, as: Int32.self)
+            bytes.storeBytes(of: value.bigEndian, toByteOffset: 4, as: Int64.self)
+        }
         count += 1
     }
 
     /// A `bool`.
     mutating func append(_ value: Bool) {
-        values.writeInteger(Int32(1))
-        values.writeInteger(UInt8(value ? 1 : 0))
+        values.writePostgresWireFields(count: 5) { bytes in
+            bytes.storeBytes(of: Int32(1).bigEndian, toByteOffset: 0, as: Int32.self)
+            bytes.storeBytes(of: UInt8(value ? 1 : 0), toByteOffset: 4, as: UInt8.self)
+        }
         count += 1
     }
 
@@ -53,10 +57,8 @@ struct PostgresWireBindings: Sendable {
             appendNull()
             return
         }
-        let lengthIndex = values.writerIndex
-        values.writeInteger(Int32(0))
-        let written = values.writeString(value)
-        values.setInteger(Int32(written), at: lengthIndex)
+        writeLength(Int32(value.utf8.count))
+        values.writeString(value)
         count += 1
     }
 
@@ -66,7 +68,14 @@ struct PostgresWireBindings: Sendable {
     }
 
     mutating func appendNull() {
-        values.writeInteger(Int32(-1))
+        writeLength(-1)
         count += 1
+    }
+
+    /// A value's length, big-endian (-1: NULL).
+    private mutating func writeLength(_ length: Int32) {
+        values.writePostgresWireFields(count: 4) { bytes in
+            bytes.storeBytes(of: length.bigEndian, toByteOffset: 0, as: Int32.self)
+        }
     }
 }

@@ -67,29 +67,44 @@ enum PostgresWireFrontend {
 
     /// `Bind` (`B`) to the unnamed portal: every parameter and every result column in binary.
     static func writeBind(into buffer: inout ByteBuffer, statement: String, parameters: PostgresWireBindings) {
-        writeMessage(UInt8(ascii: "B"), into: &buffer) { buffer in
-            buffer.writeInteger(UInt8(0))   // the unnamed portal
-            writeCString(statement, into: &buffer)
-            buffer.writeInteger(Int16(1))   // one format code for all parameters:
-            buffer.writeInteger(Int16(1))   // binary
-            buffer.writeInteger(Int16(parameters.count))
-            var values = parameters.values
-            buffer.writeBuffer(&values)
-            buffer.writeInteger(Int16(1))   // one format code for all result columns:
-            buffer.writeInteger(Int16(1))   // binary
+        // B, the length (set at the end), "" (the unnamed portal).
+        let lengthIndex = buffer.writerIndex + 1
+        buffer.writePostgresWireFields(count: 6) { bytes in
+            bytes.storeBytes(of: UInt8(ascii: "B"), toByteOffset: 0, as: UInt8.self)
+            bytes.storeBytes(of: Int32(0), toByteOffset: 1, as: Int32.self)
+            bytes.storeBytes(of: UInt8(0), toByteOffset: 5, as: UInt8.self)
         }
+        buffer.writeString(statement)
+        // The statement name's NUL; one format code for all parameters, binary; the parameter count.
+        let count = Int16(parameters.count)
+        buffer.writePostgresWireFields(count: 7) { bytes in
+            bytes.storeBytes(of: UInt8(0), toByteOffset: 0, as: UInt8.self)
+            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 1, as: Int16.self)
+            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 3, as: Int16.self)
+            bytes.storeBytes(of: count.bigEndian, toByteOffset: 5, as: Int16.self)
+        }
+        var values = parameters.values
+        buffer.writeBuffer(&values)
+        // One format code for all result columns: binary.
+        buffer.writePostgresWireFields(count: 4) { bytes in
+            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 0, as: Int16.self)
+            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 2, as: Int16.self)
+        }
+        buffer.setInteger(Int32(buffer.writerIndex - lengthIndex), at: lengthIndex)
     }
 
     /// `Execute` (`E`, the unnamed portal, every row) and `Sync` (`S`): the statement runs as its
     /// own transaction, and the server answers up to `ReadyForQuery` whatever happens.
     static func writeExecuteAndSync(into buffer: inout ByteBuffer) {
         // E, length 9, "" (the unnamed portal), 0 (no row limit); S, length 4.
-        buffer.writeInteger(UInt8(ascii: "E"))
-        buffer.writeInteger(Int32(9))
-        buffer.writeInteger(UInt8(0))
-        buffer.writeInteger(Int32(0))
-        buffer.writeInteger(UInt8(ascii: "S"))
-        buffer.writeInteger(Int32(4))
+        buffer.writePostgresWireFields(count: 15) { bytes in
+            bytes.storeBytes(of: UInt8(ascii: "E"), toByteOffset: 0, as: UInt8.self)
+            bytes.storeBytes(of: Int32(9).bigEndian, toByteOffset: 1, as: Int32.self)
+            bytes.storeBytes(of: UInt8(0), toByteOffset: 5, as: UInt8.self)
+            bytes.storeBytes(of: Int32(0), toByteOffset: 6, as: Int32.self)
+            bytes.storeBytes(of: UInt8(ascii: "S"), toByteOffset: 10, as: UInt8.self)
+            bytes.storeBytes(of: Int32(4).bigEndian, toByteOffset: 11, as: Int32.self)
+        }
     }
 
     /// `Terminate` (`X`): the polite end of a connection.
