@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// let configuration = try RedisSessionStoreConfiguration(url: "redis://app:secret@redis.internal:6379/2")
-/// print(configuration)   // redis://app:********@redis.internal:6379/2 (keyPrefix: sessionkit, poolSize: 4)
+/// print(configuration)   // redis://app:********@redis.internal:6379/2 (keyPrefix: sessionkit, poolSize: 1)
 /// ```
 extension RedisSessionStoreConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The server as a URL, with `********` for the password, and the other settings.

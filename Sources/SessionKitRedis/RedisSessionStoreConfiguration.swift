@@ -24,7 +24,13 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// `prefix:u:<user>` (a user's sessions), `prefix:owners` and `prefix:expiry` (indexes). With
     /// ``clusterNodes``, the prefix is a hash tag, `{prefix}:s:<key hash>` and so on; it must not be empty.
     public var keyPrefix: String
-    /// How many connections the store keeps (commands are pipelined on each).
+    /// How many connections the store keeps (to each node of a cluster); commands are pipelined on
+    /// each. One by default: every request's command goes down one connection, so one system call
+    /// carries many commands each way, for the app and for Redis (which runs commands one at a time
+    /// whatever the number of connections). On 2 cores, one connection served 10-30 % more requests
+    /// than four and cost Redis less than half the system time (BENCHMARKS.md, round 12). Raise it
+    /// when one event-loop thread becomes the limit (many cores and TLS), or to spread the requests
+    /// that one broken connection fails.
     public var poolSize: Int
     /// The ACL user for `AUTH` (Redis 6 and later); `nil` authenticates as the default user.
     public var username: String?
@@ -68,7 +74,7 @@ public struct RedisSessionStoreConfiguration: Sendable {
         database: Int = 0,
         password: String? = nil,
         keyPrefix: String = "sessionkit",
-        poolSize: Int = 4,
+        poolSize: Int = 1,
         username: String? = nil,
         connectTimeout: Duration = .seconds(5),
         commandTimeout: Duration = .seconds(5),
@@ -107,7 +113,7 @@ public struct RedisSessionStoreConfiguration: Sendable {
     ///
     /// Throws ``/SessionKit/SessionStoreError/Code/unavailable`` for anything else; the message never contains
     /// the password.
-    public init(url: String, keyPrefix: String = "sessionkit", poolSize: Int = 4) throws {
+    public init(url: String, keyPrefix: String = "sessionkit", poolSize: Int = 1) throws {
         self.init(keyPrefix: keyPrefix, poolSize: poolSize)
         func invalid(_ why: String) -> SessionStoreError {
             SessionStoreError(

@@ -267,7 +267,10 @@ func serve() async throws {
         }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     case "redis":
-        let store = RedisSessionStore(configuration: try .init(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench"), logger: logger)
+        var redisConfiguration = try RedisSessionStoreConfiguration(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench")
+        // SESSIONKIT_BENCH_REDIS_POOL_SIZE=N: N connections instead of the default.
+        if let size = ProcessInfo.processInfo.environment["SESSIONKIT_BENCH_REDIS_POOL_SIZE"].flatMap(Int.init), size > 0 { redisConfiguration.poolSize = size }
+        let store = RedisSessionStore(configuration: redisConfiguration, logger: logger)
         try await store.ping()
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     default:
