@@ -45,12 +45,14 @@ import Synchronization
 /// ```
 public final class RedisSessionStore: SessionUserIndex, Service {
     enum Script: Int, CaseIterable, Sendable {
-        case create, apply, touch, delete, rename, removeExpired, sessions, revoke, loadTouch
+        case create, apply, applyOperations, touch, delete, rename, removeExpired, sessions, revoke, loadTouch
 
-        var source: String {
+        /// The script's Lua on a Redis Cluster.
+        var clusterSource: String {
             switch self {
             case .create: RedisSessionScripts.create
             case .apply: RedisSessionScripts.apply
+            case .applyOperations: RedisSessionScripts.applyOperations
             case .touch: RedisSessionScripts.touch
             case .delete: RedisSessionScripts.delete
             case .rename: RedisSessionScripts.rename
@@ -59,6 +61,11 @@ public final class RedisSessionStore: SessionUserIndex, Service {
             case .revoke: RedisSessionScripts.revoke
             case .loadTouch: RedisSessionScripts.loadTouch
             }
+        }
+
+        /// The script's Lua: on a single server, without the cluster's reads before writes.
+        func source(cluster: Bool) -> String {
+            cluster ? clusterSource : RedisSessionScripts.forSingleServer(clusterSource)
         }
     }
 
@@ -285,7 +292,8 @@ public final class RedisSessionStore: SessionUserIndex, Service {
                 arguments.append(bytes: value)
             }
         }
-        return try await evaluate(.apply, keys: sessionKeys(key, user: user), arguments) == 1
+        let script: Script = if case .updateApplying = delta { .applyOperations } else { .apply }
+        return try await evaluate(script, keys: sessionKeys(key, user: user), arguments) == 1
     }
 
     /// The apply script's user argument for a delta: the new user (`1`+ID), none (`0`) when the
@@ -422,10 +430,16 @@ public final class RedisSessionStore: SessionUserIndex, Service {
         }
         var reply = try await send(Self.scriptCommand("EVALSHA", digest, keys: keys, arguments), key: route, isScript: true)
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            reply = try await send(Self.scriptCommand("EVAL", script.source, keys: keys, arguments), key: route, isScript: true)
+            reply = try await send(Self.scriptCommand("EVAL", source(of: script), keys: keys, arguments), key: route, isScript: true)
         }
         if case .error = reply { throw Self.unexpected(reply) }
         return reply
+    }
+
+    /// `script`'s Lua for this store's backend.
+    private func source(of script: Script) -> String {
+        if case .cluster = backend { return script.clusterSource }
+        return script.source(cluster: false)
     }
 
     private static func scriptCommand(_ name: String, _ script: String, keys: [String], _ arguments: RedisCommand) -> RedisCommand {
@@ -437,7 +451,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
     }
 
     private func load(_ script: Script, route: String) async throws -> String {
-        let reply = try await send(RedisCommand("SCRIPT", "LOAD", script.source), key: route)
+        let reply = try await send(RedisCommand("SCRIPT", "LOAD", source(of: script)), key: route)
         guard let digest = reply.string, case .bulkString = reply else { throw Self.unexpected(reply) }
         scriptDigests.withLock { $0[script.rawValue] = digest }
         return digest

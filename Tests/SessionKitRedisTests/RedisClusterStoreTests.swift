@@ -206,7 +206,7 @@ final class ReshardingLog: Sendable {
 
 /// Moves one slot between masters the way `redis-cli --cluster reshard` does: `CLUSTER SETSLOT
 /// IMPORTING` on the target, `MIGRATING` on the source, `MIGRATE` of its keys a few at a time (with
-/// a pause, so that requests meet the slot half moved), then `SETSLOT NODE` on every master.
+/// a pause, so that requests meet the slot half moved; about 60 batches), then `SETSLOT NODE` on every master.
 enum RedisClusterSlotMover {
     /// Returns how many keys moved.
     static func move(slot: Int, from source: RedisClusterNode, to target: RedisClusterNode) async throws -> Int {
@@ -219,9 +219,15 @@ enum RedisClusterSlotMover {
         #expect(try await to.send(RedisCommand("CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID)) == .simpleString("OK"))
         #expect(try await from.send(RedisCommand("CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID)) == .simpleString("OK"))
         var moved = 0
+        // About 60 batches whatever the slot holds (at least 5 keys a batch), so the move lasts about
+        // a second: the store waits out a migrating slot for at most its retry budget (5 s), and a
+        // faster store fills the slot with more sessions before the move (1,000 keys at 5 a batch
+        // took about as long as that budget).
+        let count = try await from.send(RedisCommand("CLUSTER", "COUNTKEYSINSLOT", String(slot))).int64 ?? 0
+        let batch = String(max(5, Int(count) / 60 + 1))
         let deadline = ContinuousClock.now + .seconds(20)
         for _ in 0..<10_000 where ContinuousClock.now < deadline {
-            let keys = try await from.send(RedisCommand("CLUSTER", "GETKEYSINSLOT", String(slot), "5")).array?.compactMap(\.string) ?? []
+            let keys = try await from.send(RedisCommand("CLUSTER", "GETKEYSINSLOT", String(slot), batch)).array?.compactMap(\.string) ?? []
             if keys.isEmpty { break }
             var migrate = RedisCommand("MIGRATE", target.host, String(target.port), "", "0", "5000", "KEYS")
             for key in keys { migrate.append(key) }
