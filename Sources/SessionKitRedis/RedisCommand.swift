@@ -38,6 +38,10 @@ package struct RedisCommand: Sendable {
     }
 
     package mutating func append(bytes: some Collection<UInt8>) {
+        let written: Void? = bytes.withContiguousStorageIfAvailable { bytes in
+            writeArgument(prefix: nil, UnsafeRawBufferPointer(bytes))
+        }
+        guard written == nil else { return }
         count += 1
         writeHeader(length: bytes.count)
         body.writeBytes(bytes)
@@ -46,11 +50,45 @@ package struct RedisCommand: Sendable {
 
     /// `prefix` then `bytes` as one argument (for example a hash field `v:` + a session key).
     package mutating func append(prefix: StaticString, _ bytes: some Collection<UInt8>) {
+        let written: Void? = bytes.withContiguousStorageIfAvailable { bytes in
+            writeArgument(prefix: prefix, UnsafeRawBufferPointer(bytes))
+        }
+        guard written == nil else { return }
         count += 1
         writeHeader(length: prefix.utf8CodeUnitCount + bytes.count)
         body.writeStaticString(prefix)
         body.writeBytes(bytes)
         body.writeStaticString("\r\n")
+    }
+
+    /// One argument, `$<length>\r\n<prefix><bytes>\r\n`, written with one capacity check: each
+    /// `ByteBuffer` write makes its own (about 150 instructions), and an `apply` script's arguments
+    /// were three writes each.
+    private mutating func writeArgument(prefix: StaticString?, _ bytes: UnsafeRawBufferPointer) {
+        count += 1
+        let prefixLength = prefix?.utf8CodeUnitCount ?? 0
+        let length = prefixLength + bytes.count
+        Self.withDecimal(Int64(length), leading: UInt8(ascii: "$"), trailingCRLF: true) { header in
+            let size = header.count + length + 2
+            body.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+                var offset = 0
+                UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + header.count]).copyMemory(from: header)
+                offset += header.count
+                if let prefix, prefixLength > 0 {
+                    prefix.withUTF8Buffer { source in
+                        UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + prefixLength]).copyMemory(from: UnsafeRawBufferPointer(source))
+                    }
+                    offset += prefixLength
+                }
+                if !bytes.isEmpty {
+                    UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + bytes.count]).copyMemory(from: bytes)
+                    offset += bytes.count
+                }
+                out[offset] = UInt8(ascii: "\r")
+                out[offset + 1] = UInt8(ascii: "\n")
+                return size
+            }
+        }
     }
 
     /// A bulk string's header, `$<length>\r\n`, in one write.

@@ -43,6 +43,13 @@ struct RESPParserTests {
         #expect(command.count == 6)
         #expect(String(buffer: command.encoded()) == "*6\r\n$4\r\nHSET\r\n$1\r\nk\r\n$4\r\n\0\r\n\u{FFFD}\r\n$3\r\n-12\r\n$4\r\nv:é\r\n$0\r\n\r\n")
         #expect(Array(command.encoded().readableBytesView)[25...28] == [0, 13, 10, 255])
+        // Bytes without contiguous storage take the other path and encode the same.
+        var lazy = RedisCommand("HSET", "k")
+        lazy.append(bytes: [UInt8]([0, 13, 10, 255]).lazy.map { $0 })
+        lazy.append(Int64(-12))
+        lazy.append(prefix: "v:", "é".utf8.lazy.map { $0 })
+        lazy.append(bytes: EmptyCollection<UInt8>())
+        #expect(lazy.encoded() == command.encoded())
         var script = RedisCommand("EVALSHA", "abc", "0")
         script.append(contentsOf: command)
         #expect(script.count == 9)
