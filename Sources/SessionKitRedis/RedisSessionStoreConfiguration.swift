@@ -27,10 +27,10 @@ public struct RedisSessionStoreConfiguration: Sendable {
     /// How many connections the store keeps (to each node of a cluster); commands are pipelined on
     /// each. One by default: every request's command goes down one connection, so one system call
     /// carries many commands each way, for the app and for Redis (which runs commands one at a time
-    /// whatever the number of connections). On 2 cores, one connection served 10-30 % more requests
-    /// than four and cost Redis less than half the system time (BENCHMARKS.md, round 12). Raise it
-    /// when one event-loop thread becomes the limit (many cores and TLS), or to spread the requests
-    /// that one broken connection fails.
+    /// whatever the number of connections). On 2 cores, one connection served about 10-30 % more
+    /// requests than four and cost Redis less than half the system time (BENCHMARKS.md, round 12).
+    /// Raise it when one event-loop thread becomes the limit (many cores and TLS), or to spread the
+    /// requests that one broken connection fails.
     public var poolSize: Int
     /// The ACL user for `AUTH` (Redis 6 and later); `nil` authenticates as the default user.
     public var username: String?
