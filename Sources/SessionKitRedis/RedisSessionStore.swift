@@ -438,8 +438,7 @@ public final class RedisSessionStore: SessionUserIndex, Service {
 
     /// `script`'s Lua for this store's backend.
     private func source(of script: Script) -> String {
-        if case .cluster = backend { return script.clusterSource }
-        return script.source(cluster: false)
+        script.source(cluster: clusterClient != nil)
     }
 
     private static func scriptCommand(_ name: String, _ script: String, keys: [String], _ arguments: RedisCommand) -> RedisCommand {

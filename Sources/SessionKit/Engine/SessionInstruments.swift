@@ -109,6 +109,8 @@ final class SessionInstruments: Sendable {
             let system = self.system()
             guard !system.isNoOp else {
                 // No tracer bootstrapped: time the operation, count its error, and make no span.
+                // A path of its own: one shared path with an optional span measured 0.8k
+                // instructions more a store operation (Benchmarks/http/breakdown redis read).
                 defer { record(operation, since: start) }
                 do {
                     return try await body()

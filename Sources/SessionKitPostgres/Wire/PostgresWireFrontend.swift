@@ -67,30 +67,25 @@ enum PostgresWireFrontend {
 
     /// `Bind` (`B`) to the unnamed portal: every parameter and every result column in binary.
     static func writeBind(into buffer: inout ByteBuffer, statement: String, parameters: PostgresWireBindings) {
-        // B, the length (set at the end), "" (the unnamed portal).
-        let lengthIndex = buffer.writerIndex + 1
-        buffer.writePostgresWireFields(count: 6) { bytes in
-            bytes.storeBytes(of: UInt8(ascii: "B"), toByteOffset: 0, as: UInt8.self)
-            bytes.storeBytes(of: Int32(0), toByteOffset: 1, as: Int32.self)
-            bytes.storeBytes(of: UInt8(0), toByteOffset: 5, as: UInt8.self)
+        writeMessage(UInt8(ascii: "B"), into: &buffer) { buffer in
+            buffer.writeInteger(UInt8(0))   // the unnamed portal
+            buffer.writeString(statement)
+            // The statement name's NUL; one format code for all parameters, binary; the parameter count.
+            let count = Int16(parameters.count)
+            buffer.writePostgresWireFields(count: 7) { bytes in
+                bytes.storeBytes(of: UInt8(0), toByteOffset: 0, as: UInt8.self)
+                bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 1, as: Int16.self)
+                bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 3, as: Int16.self)
+                bytes.storeBytes(of: count.bigEndian, toByteOffset: 5, as: Int16.self)
+            }
+            var values = parameters.values
+            buffer.writeBuffer(&values)
+            // One format code for all result columns: binary.
+            buffer.writePostgresWireFields(count: 4) { bytes in
+                bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 0, as: Int16.self)
+                bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 2, as: Int16.self)
+            }
         }
-        buffer.writeString(statement)
-        // The statement name's NUL; one format code for all parameters, binary; the parameter count.
-        let count = Int16(parameters.count)
-        buffer.writePostgresWireFields(count: 7) { bytes in
-            bytes.storeBytes(of: UInt8(0), toByteOffset: 0, as: UInt8.self)
-            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 1, as: Int16.self)
-            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 3, as: Int16.self)
-            bytes.storeBytes(of: count.bigEndian, toByteOffset: 5, as: Int16.self)
-        }
-        var values = parameters.values
-        buffer.writeBuffer(&values)
-        // One format code for all result columns: binary.
-        buffer.writePostgresWireFields(count: 4) { bytes in
-            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 0, as: Int16.self)
-            bytes.storeBytes(of: Int16(1).bigEndian, toByteOffset: 2, as: Int16.self)
-        }
-        buffer.setInteger(Int32(buffer.writerIndex - lengthIndex), at: lengthIndex)
     }
 
     /// `Execute` (`E`, the unnamed portal, every row) and `Sync` (`S`): the statement runs as its
@@ -114,9 +109,12 @@ enum PostgresWireFrontend {
     }
 
     private static func writeMessage(_ type: UInt8, into buffer: inout ByteBuffer, _ body: (inout ByteBuffer) -> Void) {
-        buffer.writeInteger(type)
-        let lengthIndex = buffer.writerIndex
-        buffer.writeInteger(Int32(0))
+        // The type and a length to be set at the end, in one write.
+        let lengthIndex = buffer.writerIndex + 1
+        buffer.writePostgresWireFields(count: 5) { bytes in
+            bytes.storeBytes(of: type, toByteOffset: 0, as: UInt8.self)
+            bytes.storeBytes(of: Int32(0), toByteOffset: 1, as: Int32.self)
+        }
         body(&buffer)
         buffer.setInteger(Int32(buffer.writerIndex - lengthIndex), at: lengthIndex)
     }
