@@ -25,10 +25,12 @@
 //
 // Usage: SessionKitHTTPBench --variant NAME --port N
 //        SessionKitHTTPBench --variant NAME --in-process ROUTE --requests N
+//        SessionKitHTTPBench --variant memory|sqlite|postgres|redis --store-operations read|write [--operations N] [--concurrency C]
 //
 // The second form starts no server: it sends GET /login, then N requests of ROUTE, straight to the
 // router's responder in one task (what Hummingbird runs for a request, without the sockets), for
-// `valgrind --tool=callgrind` (Benchmarks/http/instructions).
+// `valgrind --tool=callgrind` (Benchmarks/http/instructions). The third measures the store alone
+// (StoreOperations.swift).
 import Foundation
 import Hummingbird
 import HummingbirdAuth
@@ -50,10 +52,12 @@ func argument(_ name: String) -> String? {
 }
 
 let inProcess: (route: String, requests: Int)? = argument("--in-process").map { ($0, argument("--requests").flatMap(Int.init) ?? 1000) }
-guard let requestedVariant = argument("--variant"), let port = argument("--port").flatMap(Int.init) ?? (inProcess != nil ? 0 : nil) else {
+guard let requestedVariant = argument("--variant"),
+      let port = argument("--port").flatMap(Int.init) ?? (inProcess != nil || argument("--store-operations") != nil ? 0 : nil) else {
     FileHandle.standardError.write(Data("""
         usage: SessionKitHTTPBench --variant bare|encrypted|signed|flask|memory|sqlite|postgres|redis|hbauth --port N
                SessionKitHTTPBench --variant NAME --in-process bare|read|write --requests N
+               SessionKitHTTPBench --variant memory|sqlite|postgres|redis --store-operations read|write [--operations N] [--concurrency C]
 
         """.utf8))
     exit(2)
@@ -228,6 +232,10 @@ func postgresClientConfiguration(_ url: String) -> PostgresClient.Configuration 
 
 /// Serves (or drives in process) the routes of `variant`.
 func serve() async throws {
+    if storeOperations != nil, !["memory", "sqlite", "postgres", "redis"].contains(variant) {
+        FileHandle.standardError.write(Data("--store-operations needs a store: memory, sqlite, postgres or redis\n".utf8))
+        exit(2)
+    }
     switch variant {
     case "bare":
         try await run(bareRouter())
@@ -237,13 +245,19 @@ func serve() async throws {
         let format: CookieSessionFormat = variant == "encrypted" ? .encrypted : variant == "signed" ? .signed : .flask
         try await run(sessionKitRouter(try SessionKitMiddleware(secret: secret, format: format, configuration: sessionConfiguration, logger: logger)))
     case "memory":
-        try await run(sessionKitRouter(SessionKitMiddleware(store: MemorySessionStore(logger: logger), configuration: sessionConfiguration, logger: logger)))
+        let store = MemorySessionStore(logger: logger)
+        if storeOperations != nil { return try await measureStoreOperations(store, services: []) }
+        try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
     case "sqlite":
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionkit-http-bench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = SQLiteSessionStore(configuration: .init(path: directory.appendingPathComponent("sessions.sqlite").path), logger: logger)
         try await store.migrate()
+        if storeOperations != nil {
+            try await measureStoreOperations(store, services: [])
+            return try await store.close()
+        }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)))
         try await store.close()
     case "postgres":
@@ -265,6 +279,7 @@ func serve() async throws {
             if let size = settings["SESSIONKIT_BENCH_PG_POOL_SIZE"].flatMap(Int.init), size > 0 { url.poolSize = size }
             store = try PostgresSessionStore(url: url, configuration: configuration, logger: logger)
         }
+        if storeOperations != nil { return try await measureStoreOperations(store, services: [store]) }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     case "redis":
         var redisConfiguration = try RedisSessionStoreConfiguration(url: environment("SESSIONKIT_REDIS_URL"), keyPrefix: "sessionkit-http-bench")
@@ -272,6 +287,7 @@ func serve() async throws {
         if let size = ProcessInfo.processInfo.environment["SESSIONKIT_BENCH_REDIS_POOL_SIZE"].flatMap(Int.init), size > 0 { redisConfiguration.poolSize = size }
         let store = RedisSessionStore(configuration: redisConfiguration, logger: logger)
         try await store.ping()
+        if storeOperations != nil { return try await measureStoreOperations(store, services: [store]) }
         try await run(sessionKitRouter(SessionKitMiddleware(store: store, configuration: sessionConfiguration, logger: logger)), services: [store])
     default:
         FileHandle.standardError.write(Data("unknown variant \(variant)\n".utf8))
