@@ -3,7 +3,7 @@ import NIOCore
 /// Decodes RESP2 replies from bytes as they arrive, resuming where it stopped: a reply split over
 /// many reads costs work in proportion to its bytes, not to its bytes times the reads.
 ///
-/// Feed it one growing buffer, as `ByteToMessageHandler` keeps one: ``parse(_:)`` consumes every
+/// Feed it one growing buffer, as ``RedisResponseHandler`` keeps one: ``parse(_:)`` consumes every
 /// element it completes (arrays being built, and how far a line has been scanned, are kept in the
 /// parser), returns `nil` when the reply is not complete yet, and the reply once it is. The bytes
 /// after the buffer's reader index must be the ones it was given before, plus any that arrived

@@ -45,10 +45,15 @@ package final class RedisConnection: Sendable {
 
     let channel: any Channel
     let commandTimeout: TimeAmount
+    /// The channel's ``RedisResponseHandler``, which ``send(_:)`` hands requests to on the event loop.
+    let handler: NIOLoopBound<RedisResponseHandler>
 
-    init(channel: any Channel, commandTimeout: TimeAmount) {
+    /// A connection on `channel`, whose pipeline has its ``RedisResponseHandler``; made on the
+    /// channel's event loop.
+    init(channel: any Channel, commandTimeout: TimeAmount) throws {
         self.channel = channel
         self.commandTimeout = commandTimeout
+        self.handler = NIOLoopBound(try channel.pipeline.syncOperations.handler(type: RedisResponseHandler.self), eventLoop: channel.eventLoop)
     }
 
     /// Whether the connection can still carry commands.
@@ -87,14 +92,13 @@ package final class RedisConnection: Sendable {
                         let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: tls.expectedName(host: options.host))
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(RESPDecoder(parser: RESPParser()), maximumBufferSize: 1 << 30),
+                    try channel.pipeline.syncOperations.addHandler(
                         RedisResponseHandler(server: server, tls: options.tls, tlsFailure: tlsFailure)
                     )
                 }
             }
-        let connected = bootstrap.connect(host: options.host, port: options.port).map { channel in
-            RedisConnection(channel: channel, commandTimeout: options.commandTimeout)
+        let connected = bootstrap.connect(host: options.host, port: options.port).flatMapThrowing { channel in
+            try RedisConnection(channel: channel, commandTimeout: options.commandTimeout)
         }
         let handshake = connected.flatMap { connection -> EventLoopFuture<RedisConnection> in
             var setup: [(RedisCommand, SetupStep)] = []
@@ -204,18 +208,19 @@ package final class RedisConnection: Sendable {
     /// sending is one hand-over to the channel's event loop.
     package func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
         let channel = self.channel
+        let handler = self.handler
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let request = RedisRequest(bytes: command.encoded(allocator: channel.allocator), promise: promise, timeout: commandTimeout)
         // On the event loop, an active channel still has its handlers (they come down only after it
-        // turns inactive, on the same loop), so the write reaches the response handler, which
-        // answers the command: with its reply, or with the failure that closes the connection. A
-        // write to an inactive channel would reach no handler and nobody would answer: fail it here.
+        // turns inactive, on the same loop), so the handler answers the command: with its reply, or
+        // with the failure that closes the connection. An inactive channel's handler may be gone
+        // from the pipeline, and nobody would answer: fail it here.
         @Sendable func write() {
             guard channel.isActive else {
                 promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
                 return
             }
-            channel.writeAndFlush(request, promise: nil)
+            handler.value.send(request)
         }
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         return promise.futureResult

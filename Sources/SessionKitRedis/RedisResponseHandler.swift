@@ -5,7 +5,7 @@ import NIOTLS
 /// how long the reply may take.
 ///
 /// ```swift
-/// channel.writeAndFlush(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise, timeout: .seconds(5)), promise: nil)
+/// connection.handler.value.send(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise, timeout: .seconds(5)))
 /// ```
 struct RedisRequest: Sendable {
     let bytes: ByteBuffer
@@ -13,9 +13,16 @@ struct RedisRequest: Sendable {
     let timeout: TimeAmount
 }
 
-/// Matches replies to requests in order (RESP answers every command, in order), so requests may be
-/// pipelined on one connection. Any error (a decoding failure, a timeout, a closed connection) fails
-/// every request waiting and closes the channel: after that, replies could not be matched again.
+/// Sends commands and matches replies to them in order (RESP answers every command, in order), so
+/// requests may be pipelined on one connection. Any error (an invalid reply, a timeout, a closed
+/// connection) fails every request waiting and closes the channel: after that, replies could not be
+/// matched again.
+///
+/// The handler decodes the replies itself (``RESPParser``, which resumes where it stopped, on the
+/// bytes it keeps of an incomplete reply), and ``RedisConnection`` hands it each request directly,
+/// on the channel's event loop: neither a request nor a reply crosses the pipeline as a type-erased
+/// message (each such crossing cost a boxed allocation and a dynamic cast; measured with callgrind,
+/// Benchmarks/history/round-13.md). Only bytes do.
 ///
 /// Timeouts: replies come in order, so the oldest waiting request is always the first to reach its
 /// deadline. One timer per connection watches that request's deadline (and moves on to the next
@@ -23,12 +30,16 @@ struct RedisRequest: Sendable {
 /// command.
 ///
 /// ```swift
-/// try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(RESPDecoder(parser: RESPParser())), RedisResponseHandler())
+/// try channel.pipeline.syncOperations.addHandler(RedisResponseHandler())
+/// let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(5))   // on the channel's event loop
 /// ```
-final class RedisResponseHandler: ChannelDuplexHandler {
-    typealias InboundIn = RESPValue
-    typealias OutboundIn = RedisRequest
+final class RedisResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// The most bytes kept of one incomplete reply (a larger one fails the connection); Redis's
+    /// own `proto-max-bulk-len` default is 512 MB.
+    static let maximumReplyBytes = 1 << 30
 
     private struct Waiting {
         let promise: EventLoopPromise<RESPValue>
@@ -51,8 +62,14 @@ final class RedisResponseHandler: ChannelDuplexHandler {
 
     /// Where a TLS failure is also kept for the code that connects.
     private let tlsFailure: RedisTLSFailure?
-    /// Whether a flush is already on its way (see ``flush(context:)``).
+    /// Whether a flush is already on its way (see ``scheduleFlush(context:)``).
     private var flushScheduled = false
+    /// Decodes the replies.
+    private var parser = RESPParser()
+    /// The bytes received and not consumed yet: the start of a reply still arriving.
+    private var received: ByteBuffer?
+    /// The handler's context while it is in a pipeline.
+    private var context: ChannelHandlerContext?
 
     /// A handler for a connection to `server` ("Redis at host:port"), with `tls` when it uses TLS.
     init(server: String = "Redis", tls: RedisTLS? = nil, tlsFailure: RedisTLSFailure? = nil) {
@@ -61,22 +78,23 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         self.tlsFailure = tlsFailure
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let value = unwrapInboundIn(data)
-        answered = true
-        guard let request = waiting.popFirst() else {
-            // A reply nobody asked for: the stream is out of step.
-            fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply no command was waiting for"))
-            return
-        }
-        request.promise.succeed(value)
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends `request` (on the channel's event loop, as ``RedisConnection/send(_:)`` calls it): its
+    /// bytes go out with the next flush, and its promise waits for its reply.
+    func send(_ request: RedisRequest) {
+        guard let context else {
+            request.promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
+            return
+        }
         if let failure {
             request.promise.fail(failure)
-            promise?.fail(failure)
             return
         }
         let deadline = context.eventLoop.now + request.timeout
@@ -85,15 +103,16 @@ final class RedisResponseHandler: ChannelDuplexHandler {
         // A write that fails closes the channel (NIO closes a socket it cannot write to, and a TLS
         // handler that fails closes it too), and channelInactive then fails every waiting request,
         // this one included; a write that failed without closing it would meet the timer. So no
-        // promise of our own per write (two allocations and a callback a command, measured).
-        context.write(wrapOutboundOut(request.bytes), promise: promise)
+        // promise per write (two allocations and a callback a command, measured).
+        context.write(wrapOutboundOut(request.bytes), promise: nil)
+        scheduleFlush(context: context)
     }
 
-    /// Flushes once for all the commands written in the same turn of the event loop: the flush is
-    /// sent as a task of its own, which runs after the writes already queued (each request's
+    /// Flushes once for all the commands sent in the same turn of the event loop: the flush is
+    /// sent as a task of its own, which runs after the sends already queued (each request's
     /// command arrives as an event-loop task), so commands that many requests send at once leave in
     /// one `writev` instead of one system call each.
-    func flush(context: ChannelHandlerContext) {
+    private func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
         flushScheduled = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -102,6 +121,38 @@ final class RedisResponseHandler: ChannelDuplexHandler {
             handler.flushScheduled = false
             context.flush()
         }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if var earlier = received {
+            received = nil // uniquely referenced again: appending does not copy it
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        do {
+            while failure == nil, let value = try parser.parse(&buffer) {
+                answered = true
+                guard let request = waiting.popFirst() else {
+                    // A reply nobody asked for: the stream is out of step.
+                    fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply no command was waiting for"))
+                    return
+                }
+                request.promise.succeed(value)
+            }
+        } catch {
+            fail(context: context, invalidReply(error))
+            return
+        }
+        guard failure == nil, buffer.readableBytes > 0 else { return }
+        guard buffer.readableBytes <= Self.maximumReplyBytes else {
+            fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply longer than \(Self.maximumReplyBytes) bytes"))
+            return
+        }
+        // The parser has consumed what it completed: drop those bytes once they are the larger
+        // part, so a long reply in many reads is copied a bounded number of times.
+        if buffer.readerIndex > 4096, buffer.readerIndex > buffer.readableBytes { buffer.discardReadBytes() }
+        received = buffer
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -126,10 +177,6 @@ final class RedisResponseHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? RedisClientError {
             fail(context: context, error)
-        } else if let error = error as? RESPParser.Error {
-            fail(context: context, invalidReply(error))
-        } else if error is ByteToMessageDecoderError {
-            fail(context: context, RedisClientError(.protocolError, "\(server) sent an invalid reply: \(error)"))
         } else if let tls, let tlsError = tls.clientError(for: error, server: server) {
             tlsFailure?.record(tlsError)
             fail(context: context, tlsError)

@@ -23,7 +23,7 @@ struct RESPParserResumeTests {
     }
 
     /// Feeds `bytes` in reads of `chunk` bytes to one parser, calling it after every read as
-    /// `ByteToMessageHandler` does; returns the replies and the parser's work.
+    /// ``RedisResponseHandler`` does; returns the replies and the parser's work.
     static func feed(_ bytes: [UInt8], chunk: Int) throws -> (values: [RESPValue], examined: Int, reads: Int) {
         var parser = RESPParser()
         var buffer = ByteBuffer()
@@ -125,11 +125,15 @@ struct RESPParserResumeTests {
         }
     }
 
-    @Test func throughTheChannelPipelineInSmallReads() throws {
-        // ByteToMessageHandler keeps one buffer and compacts it as the parser consumes: the parser's
-        // place stays right.
+    @Test func throughTheResponseHandlerInSmallReads() throws {
+        // The handler keeps an incomplete reply's bytes, appends each read to them and drops what
+        // the parser consumed: the parser's place stays right, and each reply reaches its command.
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(parser: RESPParser())))
+        try channel.pipeline.syncOperations.addHandler(RedisResponseHandler())
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
+        let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(5))
+        let first = connection.send(RedisCommand("LRANGE", "list", "0", "-1"))
+        let second = connection.send(RedisCommand("PING"))
         let (bytes, expected) = Self.bulkArray(10_000)
         let all = bytes + Array("+PONG\r\n".utf8)
         var offset = 0
@@ -137,9 +141,26 @@ struct RESPParserResumeTests {
             try channel.writeInbound(ByteBuffer(bytes: all[offset..<min(offset + 3, all.count)]))
             offset += 3
         }
-        #expect(try channel.readInbound(as: RESPValue.self) == expected)
-        #expect(try channel.readInbound(as: RESPValue.self) == .simpleString("PONG"))
-        #expect(try channel.readInbound(as: RESPValue.self) == nil)
+        #expect(try first.wait() == expected)
+        #expect(try second.wait() == .simpleString("PONG"))
         _ = try channel.finish()
+    }
+
+    @Test func aReplyAndTheStartOfTheNextInOneRead() throws {
+        // Bytes after a complete reply are the next reply's start: kept, then completed.
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(RedisResponseHandler())
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
+        let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(5))
+        let replies = (0..<3).map { _ in connection.send(RedisCommand("GET", "k")) }
+        try channel.writeInbound(ByteBuffer(string: "$1\r\na\r\n$2\r\nb"))
+        #expect(try replies[0].wait() == .bulkString(ByteBuffer(string: "a")))
+        try channel.writeInbound(ByteBuffer(string: "c\r\n$-1\r\n"))
+        #expect(try replies[1].wait() == .bulkString(ByteBuffer(string: "bc")))
+        #expect(try replies[2].wait() == .bulkString(nil))
+        // A reply nobody asked for fails the connection.
+        try? channel.writeInbound(ByteBuffer(string: "+OK\r\n"))
+        #expect(!channel.isActive)
+        _ = try? channel.finish()
     }
 }

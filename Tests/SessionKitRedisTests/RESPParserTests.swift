@@ -72,7 +72,7 @@ struct RESPParserTests {
         let expected = try Self.parseAll(text)
         #expect(expected.count == 2)
         let bytes = Array(text.utf8)
-        // As ByteToMessageHandler does: bytes accumulate, the parser is called after every read.
+        // As RedisResponseHandler does: bytes accumulate, the parser is called after every read.
         for chunk in 1...7 {
             var buffer = ByteBuffer()
             var values: [RESPValue] = []

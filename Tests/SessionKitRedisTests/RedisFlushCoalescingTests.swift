@@ -22,7 +22,7 @@ struct RedisFlushCoalescingTests {
         let channel = EmbeddedChannel()
         let counter = FlushCounter()
         try channel.pipeline.syncOperations.addHandlers(
-            counter, ByteToMessageHandler(RESPDecoder(parser: RESPParser())), RedisResponseHandler()
+            counter, RedisResponseHandler()
         )
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return (channel, counter)
@@ -33,7 +33,7 @@ struct RedisFlushCoalescingTests {
         // Closed at the end: an open channel and its pipeline hold each other, and LeakSanitizer
         // reported both (`scripts/test --sanitize address`, 2026-12-05).
         defer { _ = try? channel.finish() }
-        let connection = RedisConnection(channel: channel, commandTimeout: .seconds(5))
+        let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(5))
         let replies = (0..<3).map { index in connection.send(RedisCommand("GET", "k\(index)")) }
         #expect(counter.flushes == 0, "the flush waits for the loop's next turn")
         channel.embeddedEventLoop.run()
@@ -48,7 +48,7 @@ struct RedisFlushCoalescingTests {
     @Test func aLoneCommandIsFlushedOnTheNextTurn() throws {
         let (channel, counter) = try Self.channel()
         defer { _ = try? channel.finish() }
-        let connection = RedisConnection(channel: channel, commandTimeout: .seconds(5))
+        let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(5))
         let reply = connection.send(RedisCommand("PING"))
         channel.embeddedEventLoop.run()
         #expect(counter.flushes == 1)

@@ -10,9 +10,7 @@ import Testing
 struct RedisResponseHandlerTests {
     static func channel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers(
-            ByteToMessageHandler(RESPDecoder(parser: RESPParser())), RedisResponseHandler()
-        )
+        try channel.pipeline.syncOperations.addHandler(RedisResponseHandler())
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
         return channel
     }
@@ -21,7 +19,7 @@ struct RedisResponseHandlerTests {
     /// when the command completes.
     static func send(_ channel: EmbeddedChannel, timeout: TimeAmount) throws -> Outcome {
         let outcome = Outcome()
-        RedisConnection(channel: channel, commandTimeout: timeout).send(RedisCommand("PING")).whenComplete { outcome.result = $0 }
+        try RedisConnection(channel: channel, commandTimeout: timeout).send(RedisCommand("PING")).whenComplete { outcome.result = $0 }
         _ = try channel.readOutbound(as: ByteBuffer.self)   // the encoded command, sent
         return outcome
     }
@@ -37,6 +35,7 @@ struct RedisResponseHandlerTests {
 
     @Test func eachCommandTimesOutAtItsOwnDeadline() throws {
         let channel = try Self.channel()
+        let connection = try RedisConnection(channel: channel, commandTimeout: .seconds(1))
         let first = try Self.send(channel, timeout: .milliseconds(100))
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(50))
         let second = try Self.send(channel, timeout: .milliseconds(100))   // deadline at 150 ms
@@ -52,7 +51,7 @@ struct RedisResponseHandlerTests {
         #expect(!channel.isActive)
         // A command after the timeout fails at once: the connection is closed.
         let late = Outcome()
-        RedisConnection(channel: channel, commandTimeout: .seconds(1)).send(RedisCommand("PING")).whenComplete { late.result = $0 }
+        connection.send(RedisCommand("PING")).whenComplete { late.result = $0 }
         #expect(late.result != nil && !late.succeeded)
     }
 
