@@ -207,28 +207,35 @@ package final class RedisConnection: Sendable {
     /// The handler times the reply out (one timer per connection, see ``RedisResponseHandler``), so
     /// sending is one hand-over to the channel's event loop.
     package func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        enqueue(RedisRequest(bytes: command.encoded(allocator: channel.allocator), waiter: .promise(promise), timeout: commandTimeout))
+        return promise.futureResult
+    }
+
+    /// Sends `command` and returns its reply: the task waits on its own continuation, which the
+    /// handler resumes (``RedisReplyWaiter``).
+    package func send(_ command: RedisCommand) async throws -> RESPValue {
+        let bytes = command.encoded(allocator: channel.allocator)
+        return try await withUnsafeThrowingContinuation { continuation in
+            enqueue(RedisRequest(bytes: bytes, waiter: .continuation(continuation), timeout: commandTimeout))
+        }
+    }
+
+    /// Hands `request` to the handler on the channel's event loop. There, an active channel still
+    /// has its handler (handlers come down only after it turns inactive, on the same loop), which
+    /// answers the request: with its reply, or with the failure that closes the connection. An
+    /// inactive channel's handler may be gone from the pipeline, and nobody would answer: fail it here.
+    private func enqueue(_ request: RedisRequest) {
         let channel = self.channel
         let handler = self.handler
-        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        let request = RedisRequest(bytes: command.encoded(allocator: channel.allocator), promise: promise, timeout: commandTimeout)
-        // On the event loop, an active channel still has its handlers (they come down only after it
-        // turns inactive, on the same loop), so the handler answers the command: with its reply, or
-        // with the failure that closes the connection. An inactive channel's handler may be gone
-        // from the pipeline, and nobody would answer: fail it here.
         @Sendable func write() {
             guard channel.isActive else {
-                promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
+                request.waiter.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
                 return
             }
             handler.value.send(request)
         }
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
-        return promise.futureResult
-    }
-
-    /// Sends `command` and returns its reply.
-    package func send(_ command: RedisCommand) async throws -> RESPValue {
-        try await send(command).get()
     }
 
     /// Closes the connection; commands waiting fail.

@@ -31,7 +31,7 @@ package final class RedisConnectionPool: Sendable {
 
     /// Sends `command` on the next connection (opening or replacing it as needed) and returns the reply.
     package func send(_ command: RedisCommand) async throws -> RESPValue {
-        try await connection().send(command).get()
+        try await connection().send(command)
     }
 
     /// Closes every connection; later sends throw ``RedisClientError/Kind/poolClosed``.

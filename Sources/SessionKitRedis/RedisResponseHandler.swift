@@ -1,16 +1,41 @@
 import NIOCore
 import NIOTLS
 
-/// A request on its way to the server: the encoded command, the promise its reply fulfils, and
-/// how long the reply may take.
+/// A request on its way to the server: the encoded command, who waits for its reply, and how long
+/// the reply may take.
 ///
 /// ```swift
-/// connection.handler.value.send(RedisRequest(bytes: RedisCommand("PING").encoded(), promise: promise, timeout: .seconds(5)))
+/// connection.handler.value.send(RedisRequest(bytes: RedisCommand("PING").encoded(), waiter: .promise(promise), timeout: .seconds(5)))
 /// ```
 struct RedisRequest: Sendable {
     let bytes: ByteBuffer
-    let promise: EventLoopPromise<RESPValue>
+    let waiter: RedisReplyWaiter
     let timeout: TimeAmount
+}
+
+/// Who waits for a reply: an event loop's promise (``RedisConnection``'s `send` that returns a
+/// future, for code that chains futures) or a task (its `async` send, what the stores use). A task waits on
+/// its own continuation: no promise, future or callback is made for it, and no future's generic
+/// deinitializer runs (each looked up type metadata at run time; measured with callgrind,
+/// Benchmarks/history/round-13.md). The handler answers every request exactly once: with its
+/// reply, or with the failure that closes the connection.
+enum RedisReplyWaiter: Sendable {
+    case promise(EventLoopPromise<RESPValue>)
+    case continuation(UnsafeContinuation<RESPValue, any Error>)
+
+    func succeed(_ value: RESPValue) {
+        switch self {
+        case .promise(let promise): promise.succeed(value)
+        case .continuation(let continuation): continuation.resume(returning: value)
+        }
+    }
+
+    func fail(_ error: any Error) {
+        switch self {
+        case .promise(let promise): promise.fail(error)
+        case .continuation(let continuation): continuation.resume(throwing: error)
+        }
+    }
 }
 
 /// Sends commands and matches replies to them in order (RESP answers every command, in order), so
@@ -42,7 +67,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
     static let maximumReplyBytes = 1 << 30
 
     private struct Waiting {
-        let promise: EventLoopPromise<RESPValue>
+        let waiter: RedisReplyWaiter
         let deadline: NIODeadline
         let timeout: TimeAmount
     }
@@ -86,19 +111,19 @@ final class RedisResponseHandler: ChannelInboundHandler {
         self.context = nil
     }
 
-    /// Sends `request` (on the channel's event loop, as ``RedisConnection/send(_:)`` calls it): its
-    /// bytes go out with the next flush, and its promise waits for its reply.
+    /// Sends `request` (on the channel's event loop, as ``RedisConnection`` calls it): its bytes go
+    /// out with the next flush, and its waiter gets its reply.
     func send(_ request: RedisRequest) {
         guard let context else {
-            request.promise.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
+            request.waiter.fail(RedisClientError(.connectionClosed, "cannot send to Redis: the connection is closed"))
             return
         }
         if let failure {
-            request.promise.fail(failure)
+            request.waiter.fail(failure)
             return
         }
         let deadline = context.eventLoop.now + request.timeout
-        waiting.append(Waiting(promise: request.promise, deadline: deadline, timeout: request.timeout))
+        waiting.append(Waiting(waiter: request.waiter, deadline: deadline, timeout: request.timeout))
         if timer == nil { armTimer(context: context, deadline: deadline) }
         // A write that fails closes the channel (NIO closes a socket it cannot write to, and a TLS
         // handler that fails closes it too), and channelInactive then fails every waiting request,
@@ -138,7 +163,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
                     fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply no command was waiting for"))
                     return
                 }
-                request.promise.succeed(value)
+                request.waiter.succeed(value)
             }
         } catch {
             fail(context: context, invalidReply(error))
@@ -233,7 +258,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
         if failure == nil { failure = error }
         timer?.cancel()
         timer = nil
-        while let request = waiting.popFirst() { request.promise.fail(error) }
+        while let request = waiting.popFirst() { request.waiter.fail(error) }
         if context.channel.isActive { context.close(promise: nil) }
     }
 }

@@ -261,6 +261,59 @@ struct RedisErrorTests {
         }
     }
 
+    /// Opens a connection (no password, no client name) to `server`, with `timeout` for commands.
+    static func plainConnection(to server: FakeRedisServer, timeout: TimeAmount = .seconds(5)) async throws -> RedisConnection {
+        var options = Self.options(port: server.port, password: nil)
+        options.clientName = nil
+        options.commandTimeout = timeout
+        return try await RedisConnection.connect(to: options).get()
+    }
+
+    @Test func tasksWaitingForRepliesGetTheTimeout() async throws {
+        // The async send waits on the task's continuation: the handler resumes each exactly once,
+        // here with the timeout, and a command after it fails at once.
+        let server = try await FakeRedisServer { bytes in
+            (String(buffer: bytes).contains("PING") ? ByteBuffer(string: "+PONG\r\n") : nil, false)
+        }
+        defer { Task { try? await server.close() } }
+        let connection = try await Self.plainConnection(to: server, timeout: .milliseconds(200))
+        defer { connection.close() }
+        let kinds = await Self.failureKinds(of: connection, commands: 3)
+        #expect(kinds == [.timeout, .timeout, .timeout])
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: RedisClientError.self) { _ = try await connection.send(RedisCommand("GET", "late")) }
+        #expect(clock.now - start < .milliseconds(150), "fails at once, without waiting for a timeout")
+    }
+
+    @Test func tasksWaitingForRepliesGetTheClose() async throws {
+        // The server closes when the GETs arrive: every task waiting fails with the close.
+        let server = try await FakeRedisServer { bytes in
+            String(buffer: bytes).contains("PING") ? (ByteBuffer(string: "+PONG\r\n"), false) : (nil, true)
+        }
+        defer { Task { try? await server.close() } }
+        let connection = try await Self.plainConnection(to: server)
+        defer { connection.close() }
+        #expect(await Self.failureKinds(of: connection, commands: 2) == [.connectionClosed, .connectionClosed])
+    }
+
+    /// Sends `commands` GETs at once from as many tasks; the kind of error each got (`nil`: none).
+    static func failureKinds(of connection: RedisConnection, commands: Int) async -> [RedisClientError.Kind?] {
+        await withTaskGroup(of: RedisClientError.Kind?.self) { group in
+            for index in 0..<commands {
+                group.addTask {
+                    do {
+                        _ = try await connection.send(RedisCommand("GET", "k\(index)"))
+                        return nil
+                    } catch {
+                        return (error as? RedisClientError)?.kind
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     // MARK: URLs
 
     @Test func parsesTLSURLs() throws {
