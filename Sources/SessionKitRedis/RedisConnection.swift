@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SessionKitConnectionPool
 
 /// One TCP connection to a Redis server speaking RESP2. Commands may be sent concurrently: they are
 /// pipelined and their replies matched in order. A command that gets no reply within its timeout
@@ -213,7 +214,7 @@ package final class RedisConnection: Sendable {
     }
 
     /// Sends `command` and returns its reply: the task waits on its own continuation, which the
-    /// handler resumes (``RedisReplyWaiter``).
+    /// handler resumes (a `PipelinedReplyWaiter`).
     package func send(_ command: RedisCommand) async throws -> RESPValue {
         let bytes = command.encoded(allocator: channel.allocator)
         return try await withUnsafeThrowingContinuation { continuation in

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOTLS
+import SessionKitConnectionPool
 
 /// A request on its way to the server: the encoded command, who waits for its reply, and how long
 /// the reply may take.
@@ -9,33 +10,8 @@ import NIOTLS
 /// ```
 struct RedisRequest: Sendable {
     let bytes: ByteBuffer
-    let waiter: RedisReplyWaiter
+    let waiter: PipelinedReplyWaiter<RESPValue>
     let timeout: TimeAmount
-}
-
-/// Who waits for a reply: an event loop's promise (``RedisConnection``'s `send` that returns a
-/// future, for code that chains futures) or a task (its `async` send, what the stores use). A task waits on
-/// its own continuation: no promise, future or callback is made for it, and no future's generic
-/// deinitializer runs (each looked up type metadata at run time; measured with callgrind,
-/// Benchmarks/history/round-13.md). The handler answers every request exactly once: with its
-/// reply, or with the failure that closes the connection.
-enum RedisReplyWaiter: Sendable {
-    case promise(EventLoopPromise<RESPValue>)
-    case continuation(UnsafeContinuation<RESPValue, any Error>)
-
-    func succeed(_ value: RESPValue) {
-        switch self {
-        case .promise(let promise): promise.succeed(value)
-        case .continuation(let continuation): continuation.resume(returning: value)
-        }
-    }
-
-    func fail(_ error: any Error) {
-        switch self {
-        case .promise(let promise): promise.fail(error)
-        case .continuation(let continuation): continuation.resume(throwing: error)
-        }
-    }
 }
 
 /// Sends commands and matches replies to them in order (RESP answers every command, in order), so
@@ -67,7 +43,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
     static let maximumReplyBytes = 1 << 30
 
     private struct Waiting {
-        let waiter: RedisReplyWaiter
+        let waiter: PipelinedReplyWaiter<RESPValue>
         let deadline: NIODeadline
         let timeout: TimeAmount
     }

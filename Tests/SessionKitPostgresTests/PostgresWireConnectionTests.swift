@@ -132,7 +132,7 @@ struct PostgresWireConnectionTests {
             // While the server sleeps: the table appears, and C (with a Parse again) is sent
             // before B's answer is in.
             _ = try await admin.run(WireTest.sql("CREATE TABLE \(schema).later (id int8)"), .init()).get()
-            let c = connection.run(count, .init())
+            let c: EventLoopFuture<PostgresWireResult> = connection.run(count, .init())
             _ = try await slow.get()
             let errorB = await #expect(throws: PostgresWireError.self) { _ = try await b.get() }
             #expect(errorB?.sqlState == "26000", "\(errorB?.message ?? "")")

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SessionKitConnectionPool
 
 /// One of SessionKit's own connections to PostgreSQL, for the store's request path: the store's
 /// statements, pipelined (many requests share the connection; answers come back in order) and
@@ -54,11 +55,15 @@ final class PostgresWireConnection: Sendable {
     let channel: any Channel
     let replyTimeout: TimeAmount
     private let broken: PostgresWireHandler.Broken
+    /// The channel's handler, which ``run(_:_:)`` hands requests to on the event loop.
+    private let handler: NIOLoopBound<PostgresWireHandler>
 
-    private init(channel: any Channel, replyTimeout: TimeAmount, broken: PostgresWireHandler.Broken) {
+    /// Made on the channel's event loop, once the start-up is through.
+    private init(channel: any Channel, replyTimeout: TimeAmount, broken: PostgresWireHandler.Broken) throws {
         self.channel = channel
         self.replyTimeout = replyTimeout
         self.broken = broken
+        self.handler = NIOLoopBound(try channel.pipeline.syncOperations.handler(type: PostgresWireHandler.self), eventLoop: channel.eventLoop)
     }
 
     /// Whether the connection can still carry statements: `false` from the moment it failed (a
@@ -118,7 +123,7 @@ final class PostgresWireConnection: Sendable {
             }
             .flatMap { channel in
                 started.futureResult
-                    .map { PostgresWireConnection(channel: channel, replyTimeout: options.replyTimeout, broken: broken) }
+                    .flatMapThrowing { try PostgresWireConnection(channel: channel, replyTimeout: options.replyTimeout, broken: broken) }
                     .flatMapErrorThrowing { error in
                         channel.close(promise: nil)
                         throw error
@@ -129,24 +134,42 @@ final class PostgresWireConnection: Sendable {
     /// Runs `statement` with `bindings` and completes with its rows, or a ``PostgresWireError``
     /// (``PostgresWireError/Kind/notSent`` when the connection had closed before it was sent).
     func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings) -> EventLoopFuture<PostgresWireResult> {
-        let channel = self.channel
-        var bytes = channel.allocator.buffer(capacity: 32 + bindings.values.readableBytes + statement.name.utf8.count)
+        let promise = channel.eventLoop.makePromise(of: PostgresWireResult.self)
+        enqueue(PostgresWireRequest(statement: statement, bytes: Self.encoded(statement, bindings, allocator: channel.allocator),
+                                    waiter: .promise(promise), timeout: replyTimeout))
+        return promise.futureResult
+    }
+
+    /// The same, for a task: it waits on its own continuation, which the handler resumes.
+    func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings) async throws -> PostgresWireResult {
+        let bytes = Self.encoded(statement, bindings, allocator: channel.allocator)
+        return try await withUnsafeThrowingContinuation { continuation in
+            enqueue(PostgresWireRequest(statement: statement, bytes: bytes, waiter: .continuation(continuation), timeout: replyTimeout))
+        }
+    }
+
+    /// `Bind`, `Execute` and `Sync` for `statement` with `bindings`.
+    private static func encoded(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var bytes = allocator.buffer(capacity: 32 + bindings.values.readableBytes + statement.name.utf8.count)
         PostgresWireFrontend.writeBind(into: &bytes, statement: statement.name, parameters: bindings)
         PostgresWireFrontend.writeExecuteAndSync(into: &bytes)
-        let promise = channel.eventLoop.makePromise(of: PostgresWireResult.self)
-        let request = PostgresWireRequest(statement: statement, bytes: bytes, promise: promise, timeout: replyTimeout)
-        // As in SessionKitRedis's RedisConnection: on the event loop, an active channel still has
-        // its handlers, so the handler answers the request; a write to an inactive channel would
-        // reach none, so it fails here, as never sent.
+        return bytes
+    }
+
+    /// Hands `request` to the handler on the event loop. As in SessionKitRedis's RedisConnection:
+    /// there, an active channel still has its handler, which answers the request; an inactive
+    /// channel's handler may be gone, so the request fails here, as never sent.
+    private func enqueue(_ request: PostgresWireRequest) {
+        let channel = self.channel
+        let handler = self.handler
         @Sendable func write() {
             guard channel.isActive else {
-                promise.fail(PostgresWireError(.notSent, "cannot send to PostgreSQL: the connection is closed"))
+                request.waiter.fail(PostgresWireError(.notSent, "cannot send to PostgreSQL: the connection is closed"))
                 return
             }
-            channel.writeAndFlush(request, promise: nil)
+            handler.value.send(request)
         }
         if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
-        return promise.futureResult
     }
 
     /// Says goodbye (`Terminate`) and closes; statements waiting fail.

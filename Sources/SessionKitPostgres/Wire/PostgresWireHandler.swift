@@ -1,5 +1,6 @@
 import NIOCore
 import NIOTLS
+import SessionKitConnectionPool
 import Synchronization
 
 /// A PostgreSQL connection's protocol, on its event loop: the start-up (and authentication:
@@ -16,13 +17,16 @@ import Synchronization
 /// request's deadline (answers come in order, so it is always the first due), instead of a timer
 /// armed and cancelled per statement.
 ///
+/// ``PostgresWireConnection`` hands it each request directly, on the channel's event loop
+/// (``send(_:)``): a request never crosses the pipeline as a type-erased message (a boxed
+/// allocation and a dynamic cast each, as in SessionKitRedis's `RedisResponseHandler`).
+///
 /// ```swift
 /// let handler = PostgresWireHandler(startup: startup, startsAfterTLS: false)
 /// try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(PostgresWireDecoder()), handler)
 /// ```
-final class PostgresWireHandler: ChannelDuplexHandler {
+final class PostgresWireHandler: ChannelInboundHandler {
     typealias InboundIn = PostgresWireMessage
-    typealias OutboundIn = PostgresWireRequest
     typealias OutboundOut = ByteBuffer
 
     /// What the start-up needs, and the promise it completes when the server is ready for queries.
@@ -48,7 +52,7 @@ final class PostgresWireHandler: ChannelDuplexHandler {
     }
 
     private struct Waiting {
-        let promise: EventLoopPromise<PostgresWireResult>
+        let waiter: PipelinedReplyWaiter<PostgresWireResult>
         let deadline: NIODeadline
         let timeout: TimeAmount
         let statementName: String
@@ -81,6 +85,8 @@ final class PostgresWireHandler: ChannelDuplexHandler {
 
     private var timer: Scheduled<Void>?
     private var flushScheduled = false
+    /// The handler's context while it is in a pipeline.
+    private var context: ChannelHandlerContext?
     /// Set when the connection fails, before any request learns it.
     private let broken: Broken
 
@@ -97,6 +103,14 @@ final class PostgresWireHandler: ChannelDuplexHandler {
         self.startup = startup
         self.startsAfterTLS = startsAfterTLS
         self.broken = broken
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     // MARK: Start-up
@@ -217,18 +231,19 @@ final class PostgresWireHandler: ChannelDuplexHandler {
 
     // MARK: Requests
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
+    /// Sends `request` (on the channel's event loop, as ``PostgresWireConnection`` calls it): its
+    /// messages go out with the next flush, and its waiter gets its answer.
+    func send(_ request: PostgresWireRequest) {
+        guard let context else {
+            request.waiter.fail(PostgresWireError(.notSent, "cannot send to PostgreSQL: the connection is closed"))
+            return
+        }
         switch phase {
         case .failed(let failure):
-            let error = PostgresWireError(.notSent, failure.message)
-            request.promise.fail(error)
-            promise?.fail(error)
+            request.waiter.fail(PostgresWireError(.notSent, failure.message))
             return
         case .starting:
-            let error = PostgresWireError(.notSent, "\(startup.server): a statement sent before the connection was ready")
-            request.promise.fail(error)
-            promise?.fail(error)
+            request.waiter.fail(PostgresWireError(.notSent, "\(startup.server): a statement sent before the connection was ready"))
             return
         case .ready:
             break
@@ -241,15 +256,16 @@ final class PostgresWireHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(statement.parseMessage), promise: nil)
         }
         let deadline = context.eventLoop.now + request.timeout
-        waiting.append(Waiting(promise: request.promise, deadline: deadline, timeout: request.timeout, statementName: statement.name, parses: parses))
+        waiting.append(Waiting(waiter: request.waiter, deadline: deadline, timeout: request.timeout, statementName: statement.name, parses: parses))
         if timer == nil { armTimer(context: context, deadline: deadline) }
         // A write that fails closes the channel, and channelInactive fails every waiting request.
-        context.write(wrapOutboundOut(request.bytes), promise: promise)
+        context.write(wrapOutboundOut(request.bytes), promise: nil)
+        scheduleFlush(context: context)
     }
 
-    /// Flushes once for all the requests written in the same turn of the event loop (see
-    /// ``RedisResponseHandler``'s flush in SessionKitRedis: one `writev` for many requests).
-    func flush(context: ChannelHandlerContext) {
+    /// Flushes once for all the requests sent in the same turn of the event loop (see
+    /// `RedisResponseHandler`'s flush in SessionKitRedis: one `writev` for many requests).
+    private func scheduleFlush(context: ChannelHandlerContext) {
         guard !flushScheduled else { return }
         flushScheduled = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -310,9 +326,9 @@ final class PostgresWireHandler: ChannelDuplexHandler {
                     !waiting.contains(where: { $0.parses && $0.statementName == request.statementName }) {
                     prepared.remove(request.statementName)
                 }
-                request.promise.fail(error)
+                request.waiter.fail(error)
             } else {
-                request.promise.succeed(PostgresWireResult(rows: result))
+                request.waiter.succeed(PostgresWireResult(rows: result))
             }
         case UInt8(ascii: "N"), UInt8(ascii: "S"), UInt8(ascii: "A"), UInt8(ascii: "K"):
             return  // notices, parameter status, notifications
@@ -383,7 +399,7 @@ final class PostgresWireHandler: ChannelDuplexHandler {
         startupTimer = nil
         timer?.cancel()
         timer = nil
-        while let request = waiting.popFirst() { request.promise.fail(error) }
+        while let request = waiting.popFirst() { request.waiter.fail(error) }
         if context.channel.isActive { context.close(promise: nil) }
     }
 

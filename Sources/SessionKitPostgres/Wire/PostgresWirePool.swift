@@ -34,9 +34,9 @@ final class PostgresWirePool: Sendable {
     /// session queue there instead of waiting for the row's lock on several database backends.
     func run(_ statement: PostgresWireStatement, _ bindings: PostgresWireBindings, affinity: Int? = nil) async throws -> PostgresWireResult {
         do {
-            return try await pool.connection(affinity: affinity).run(statement, bindings).get()
+            return try await pool.connection(affinity: affinity).run(statement, bindings)
         } catch let error as PostgresWireError where error.kind == .notSent {
-            return try await pool.connection(affinity: affinity).run(statement, bindings).get()
+            return try await pool.connection(affinity: affinity).run(statement, bindings)
         }
     }
 

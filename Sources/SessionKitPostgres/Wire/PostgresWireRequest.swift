@@ -1,16 +1,17 @@
 import NIOCore
+import SessionKitConnectionPool
 
 /// A statement on its way to the server: the statement (its `Parse` goes first when the
-/// connection has not prepared it), the encoded `Bind`, `Execute` and `Sync`, the promise its
-/// answer fulfils, and how long the answer may take.
+/// connection has not prepared it), the encoded `Bind`, `Execute` and `Sync`, who waits for its
+/// answer, and how long the answer may take.
 ///
 /// ```swift
-/// channel.writeAndFlush(PostgresWireRequest(statement: load, bytes: bind, promise: promise, timeout: .seconds(10)), promise: nil)
+/// handler.value.send(PostgresWireRequest(statement: load, bytes: bind, waiter: .promise(promise), timeout: .seconds(10)))
 /// ```
 struct PostgresWireRequest: Sendable {
     let statement: PostgresWireStatement
     let bytes: ByteBuffer
-    let promise: EventLoopPromise<PostgresWireResult>
+    let waiter: PipelinedReplyWaiter<PostgresWireResult>
     let timeout: TimeAmount
 }
 
