@@ -109,10 +109,7 @@ final class PostgresWireConnection: Sendable {
                     }
                     let startsAfterTLS: Bool
                     if case .disable = options.tls { startsAfterTLS = false } else { startsAfterTLS = true }
-                    try sync.addHandlers(
-                        ByteToMessageHandler(PostgresWireDecoder(), maximumBufferSize: PostgresWireDecoder.maximumLength + 16),
-                        PostgresWireHandler(startup: startup, startsAfterTLS: startsAfterTLS, broken: broken)
-                    )
+                    try sync.addHandler(PostgresWireHandler(startup: startup, startsAfterTLS: startsAfterTLS, broken: broken))
                 }
             }
         return bootstrap.connect(host: options.host, port: options.port)

@@ -12,34 +12,29 @@ struct PostgresWireMessage: Sendable {
 
 /// Splits the server's bytes into ``PostgresWireMessage``s: a type byte, a big-endian Int32
 /// length that counts itself, the body. A length under 4 or over ``maximumLength`` is a broken
-/// stream (or not PostgreSQL at all) and fails the connection.
+/// stream (or not PostgreSQL at all) and fails the connection. ``PostgresWireHandler`` calls it on
+/// the bytes it has received, message after message, so no message crosses the channel's pipeline
+/// as a type-erased value.
 ///
 /// ```swift
-/// try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PostgresWireDecoder()))
+/// while let message = try PostgresWireDecoder.nextMessage(from: &buffer) { handle(message) }
 /// ```
-struct PostgresWireDecoder: ByteToMessageDecoder {
-    typealias InboundOut = PostgresWireMessage
-
+enum PostgresWireDecoder {
     /// The largest message accepted: a row holds one session (SessionKit's records stay far below
     /// this), and PostgreSQL's own limit on a field is 1 GB.
     static let maximumLength = 1 << 30
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// The message at the front of `buffer`, consumed; `nil` (nothing consumed) until it is complete.
+    static func nextMessage(from buffer: inout ByteBuffer) throws(PostgresWireError) -> PostgresWireMessage? {
         guard buffer.readableBytes >= 5,
             let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
             let length = buffer.getInteger(at: buffer.readerIndex + 1, as: Int32.self)
-        else { return .needMoreData }
-        guard length >= 4, Int(length) <= Self.maximumLength else {
+        else { return nil }
+        guard length >= 4, Int(length) <= maximumLength else {
             throw PostgresWireError(.protocolError, "the server sent a message of impossible length \(length) (type byte \(type)): is it a PostgreSQL server?")
         }
-        guard buffer.readableBytes >= 1 + Int(length) else { return .needMoreData }
+        guard buffer.readableBytes >= 1 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 5)
-        let body = buffer.readSlice(length: Int(length) - 4)!
-        context.fireChannelRead(Self.wrapInboundOut(PostgresWireMessage(type: type, body: body)))
-        return .continue
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        try decode(context: context, buffer: &buffer)
+        return PostgresWireMessage(type: type, body: buffer.readSlice(length: Int(length) - 4)!)
     }
 }

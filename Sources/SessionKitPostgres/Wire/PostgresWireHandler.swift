@@ -17,16 +17,18 @@ import Synchronization
 /// request's deadline (answers come in order, so it is always the first due), instead of a timer
 /// armed and cancelled per statement.
 ///
-/// ``PostgresWireConnection`` hands it each request directly, on the channel's event loop
-/// (``send(_:)``): a request never crosses the pipeline as a type-erased message (a boxed
-/// allocation and a dynamic cast each, as in SessionKitRedis's `RedisResponseHandler`).
+/// It splits the server's bytes into messages itself (``PostgresWireDecoder``, on the bytes it
+/// keeps of an incomplete message), and ``PostgresWireConnection`` hands it each request directly,
+/// on the channel's event loop (``send(_:)``): neither a request nor a message crosses the pipeline
+/// as a type-erased value (a boxed allocation and a dynamic cast each, as in SessionKitRedis's
+/// `RedisResponseHandler`). Only bytes do.
 ///
 /// ```swift
 /// let handler = PostgresWireHandler(startup: startup, startsAfterTLS: false)
-/// try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(PostgresWireDecoder()), handler)
+/// try channel.pipeline.syncOperations.addHandler(handler)
 /// ```
 final class PostgresWireHandler: ChannelInboundHandler {
-    typealias InboundIn = PostgresWireMessage
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// What the start-up needs, and the promise it completes when the server is ready for queries.
@@ -87,6 +89,8 @@ final class PostgresWireHandler: ChannelInboundHandler {
     private var flushScheduled = false
     /// The handler's context while it is in a pipeline.
     private var context: ChannelHandlerContext?
+    /// The bytes received and not split into messages yet: the start of a message still arriving.
+    private var received: ByteBuffer?
     /// Set when the connection fails, before any request learns it.
     private let broken: Broken
 
@@ -277,15 +281,35 @@ final class PostgresWireHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
-        switch phase {
-        case .starting:
-            handleStartup(context: context, message)
-        case .ready:
-            handleAnswer(context: context, message)
-        case .failed:
-            return
+        var buffer = unwrapInboundIn(data)
+        if var earlier = received {
+            received = nil // uniquely referenced again: appending does not copy it
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
         }
+        while true {
+            let message: PostgresWireMessage?
+            do {
+                message = try PostgresWireDecoder.nextMessage(from: &buffer)
+            } catch {
+                return fail(context: context, error)
+            }
+            guard let message else { break }
+            switch phase {
+            case .starting:
+                handleStartup(context: context, message)
+            case .ready:
+                handleAnswer(context: context, message)
+            case .failed:
+                return
+            }
+        }
+        guard buffer.readableBytes > 0 else { return }
+        // Drop the messages already split off once they are the larger part, so a long message
+        // in many reads is copied a bounded number of times (at most one message is kept: the
+        // decoder refuses a length over its maximum).
+        if buffer.readerIndex > 4096, buffer.readerIndex > buffer.readableBytes { buffer.discardReadBytes() }
+        received = buffer
     }
 
     private func handleAnswer(context: ChannelHandlerContext, _ message: PostgresWireMessage) {
