@@ -129,7 +129,7 @@ if withPostgres {
         ),
         .testTarget(
             name: "SessionKitPostgresTests",
-            dependencies: ["SessionKitPostgres", "SessionKitTesting"],
+            dependencies: ["SessionKitPostgres", "SessionKitTesting", "SessionKitConnectionPool"],
             swiftSettings: swiftSettings
         ),
     ]
