@@ -42,7 +42,9 @@ struct PostgresWireHandlerTests {
     @Test(arguments: [1, 2, 7, 1000])
     func messagesSplitAnywhereAreRead(chunk: Int) throws {
         let (channel, started, handler) = try Self.started(chunk: chunk)
-        defer { _ = try? channel.finish() }
+        // Finished even when the handler closed it: that runs the loop's pending tasks (the flush
+        // and the timers hold the handler and its context), which would leak the channel if left.
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
         try started.wait()
         // Two statements; their answers (ParseComplete, BindComplete, a row, CommandComplete,
         // ReadyForQuery each, a long row in the first) in pieces of `chunk` bytes.
@@ -64,7 +66,9 @@ struct PostgresWireHandlerTests {
 
     @Test func anImpossibleLengthFailsTheConnection() throws {
         let (channel, started, handler) = try Self.started(chunk: 3)
-        defer { _ = try? channel.finish() }
+        // Finished even when the handler closed it: that runs the loop's pending tasks (the flush
+        // and the timers hold the handler and its context), which would leak the channel if left.
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
         try started.wait()
         let waiting = channel.eventLoop.makePromise(of: PostgresWireResult.self)
         handler.send(PostgresWireRequest(statement: PostgresWireStatement(name: "", sql: "SELECT 1", parameterTypes: []),
