@@ -68,7 +68,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
     /// Decodes the replies.
     private var parser = RESPParser()
     /// The bytes received and not consumed yet: the start of a reply still arriving.
-    private var received: ByteBuffer?
+    private var received = PipelinedReceiveBuffer()
     /// The handler's context while it is in a pipeline.
     private var context: ChannelHandlerContext?
 
@@ -125,12 +125,7 @@ final class RedisResponseHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var earlier = received {
-            received = nil // uniquely referenced again: appending does not copy it
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-        }
+        var buffer = received.joined(with: unwrapInboundIn(data))
         do {
             while failure == nil, let value = try parser.parse(&buffer) {
                 answered = true
@@ -145,15 +140,12 @@ final class RedisResponseHandler: ChannelInboundHandler {
             fail(context: context, invalidReply(error))
             return
         }
-        guard failure == nil, buffer.readableBytes > 0 else { return }
+        guard failure == nil else { return }
         guard buffer.readableBytes <= Self.maximumReplyBytes else {
             fail(context: context, RedisClientError(.protocolError, "\(server) sent a reply longer than \(Self.maximumReplyBytes) bytes"))
             return
         }
-        // The parser has consumed what it completed: drop those bytes once they are the larger
-        // part, so a long reply in many reads is copied a bounded number of times.
-        if buffer.readerIndex > 4096, buffer.readerIndex > buffer.readableBytes { buffer.discardReadBytes() }
-        received = buffer
+        received.keep(buffer)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

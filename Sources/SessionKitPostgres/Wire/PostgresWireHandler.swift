@@ -90,7 +90,7 @@ final class PostgresWireHandler: ChannelInboundHandler {
     /// The handler's context while it is in a pipeline.
     private var context: ChannelHandlerContext?
     /// The bytes received and not split into messages yet: the start of a message still arriving.
-    private var received: ByteBuffer?
+    private var received = PipelinedReceiveBuffer()
     /// Set when the connection fails, before any request learns it.
     private let broken: Broken
 
@@ -281,12 +281,7 @@ final class PostgresWireHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var earlier = received {
-            received = nil // uniquely referenced again: appending does not copy it
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-        }
+        var buffer = received.joined(with: unwrapInboundIn(data))
         while true {
             let message: PostgresWireMessage?
             do {
@@ -304,12 +299,8 @@ final class PostgresWireHandler: ChannelInboundHandler {
                 return
             }
         }
-        guard buffer.readableBytes > 0 else { return }
-        // Drop the messages already split off once they are the larger part, so a long message
-        // in many reads is copied a bounded number of times (at most one message is kept: the
-        // decoder refuses a length over its maximum).
-        if buffer.readerIndex > 4096, buffer.readerIndex > buffer.readableBytes { buffer.discardReadBytes() }
-        received = buffer
+        // At most one message is kept: the decoder refuses a length over its maximum.
+        received.keep(buffer)
     }
 
     private func handleAnswer(context: ChannelHandlerContext, _ message: PostgresWireMessage) {
