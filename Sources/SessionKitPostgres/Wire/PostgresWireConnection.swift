@@ -177,10 +177,9 @@ final class PostgresWireConnection: Sendable {
             var buffer = channel.allocator.buffer(capacity: 5)
             PostgresWireFrontend.writeTerminate(into: &buffer)
             let terminate = buffer
-            // Straight to the socket side of the pipeline: the handler takes requests, not bytes.
-            channel.pipeline.context(handlerType: PostgresWireHandler.self)
-                .flatMap { context in context.writeAndFlush(NIOAny(terminate)) }
-                .whenComplete { _ in channel.close(promise: nil) }
+            // The handler handles inbound bytes only (requests reach it directly): bytes written
+            // to the channel pass it on their way to the socket.
+            channel.writeAndFlush(terminate).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }
